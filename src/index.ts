@@ -1,0 +1,2 @@
+// Public API of kafka-wire. Deep imports are not part of the contract.
+export {}
