@@ -1,0 +1,119 @@
+// `npm run bench -- <suite> [args]`: runs bench/<suite>.ts, prints a table with each peer's ratio to
+// kafka-wire, and writes bench/results/<suite>.json. Peers live in bench/package.json and are installed
+// here on first use, so `npm ci` for the tests stays light.
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import os from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import type { BenchContext, BenchResults, BenchRow, BenchSuite } from './types.js'
+
+const benchDir = dirname(fileURLToPath(import.meta.url))
+const RESERVED = new Set(['run', 'types', 'format'])
+
+function suites(): string[] {
+  return readdirSync(benchDir)
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
+    .map((f) => f.slice(0, -3))
+    .filter((name) => !RESERVED.has(name))
+    .sort()
+}
+
+function installPeers(names: string[]): void {
+  const missing = names.filter((n) => !existsSync(join(benchDir, 'node_modules', n, 'package.json')))
+  if (missing.length === 0) return
+  console.error(`installing bench peers (${missing.join(', ')}) into bench/node_modules ...`)
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefix', benchDir], {
+    stdio: 'inherit',
+    env: { ...process.env, CKJS_LINKING: process.env.CKJS_LINKING ?? 'dynamic' },
+  })
+}
+
+async function peer<T>(name: string): Promise<T> {
+  const require = createRequire(join(benchDir, 'package.json'))
+  const resolved = require.resolve(name)
+  return (await import(pathToFileURL(resolved).href)) as T
+}
+
+function fmt(n: number | undefined, digits = 0): string {
+  if (n === undefined || !Number.isFinite(n)) return '-'
+  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+}
+
+/** Ratio of kafka-wire to the peer on the scenario's headline metric (higher is better for kafka-wire). */
+function ratio(ours: BenchRow | undefined, row: BenchRow): string {
+  if (!ours || ours === row) return ''
+  const metric = (r: BenchRow) => r.msgsPerSec ?? r.opsPerSec ?? r.mbPerSec
+  const a = metric(ours)
+  const b = metric(row)
+  if (a === undefined || b === undefined || b === 0) return ''
+  return `${(a / b).toFixed(2)}x`
+}
+
+export function printTable(rows: BenchRow[]): void {
+  const header = ['scenario', 'client', 'msgs/s', 'ops/s', 'MB/s', 'p50 ms', 'p99 ms', 'RSS MB', 'kafka-wire vs']
+  const lines = rows.map((r) => {
+    const ours = rows.find((o) => o.scenario === r.scenario && o.client === 'kafka-wire')
+    return [
+      r.scenario,
+      r.client,
+      fmt(r.msgsPerSec),
+      fmt(r.opsPerSec),
+      fmt(r.mbPerSec, 1),
+      fmt(r.p50Ms, 2),
+      fmt(r.p99Ms, 2),
+      fmt(r.rssMb),
+      ratio(ours, r),
+    ]
+  })
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)))
+  const show = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')
+  console.log(show(header))
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '))
+  for (const l of lines) console.log(show(l))
+}
+
+async function main(): Promise<void> {
+  const [name, ...args] = process.argv.slice(2)
+  const available = suites()
+  if (!name || !available.includes(name)) {
+    console.error(`usage: npm run bench -- <suite> [args]\nsuites: ${available.join(', ') || '(none yet)'}`)
+    process.exit(name ? 2 : 0)
+  }
+  const suite = (await import(pathToFileURL(join(benchDir, `${name}.ts`)).href)).default as BenchSuite
+  if (suite.peers?.length) installPeers(suite.peers)
+
+  let brokers = process.env.KAFKA_BROKERS
+  let kafkaVersion = process.env.KAFKA_VERSION
+  let stop: (() => Promise<void>) | undefined
+  if (suite.needsBroker && !brokers) {
+    const { startCluster } = await import('../src/tools/local-broker.js')
+    const cluster = await startCluster({})
+    brokers = cluster.bootstrap
+    kafkaVersion = cluster.version
+    stop = () => cluster.stop()
+    console.error(`Kafka ${kafkaVersion} started on ${brokers}`)
+  }
+  const ctx: BenchContext = { brokers, kafkaVersion, peer, args, log: (l) => console.error(l) }
+  try {
+    console.error(`${name}: ${suite.description}`)
+    const rows = await suite.run(ctx)
+    printTable(rows)
+    const results: BenchResults = {
+      suite: name,
+      node: process.version,
+      kafka: kafkaVersion,
+      date: new Date().toISOString(),
+      machine: `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+      rows,
+    }
+    mkdirSync(join(benchDir, 'results'), { recursive: true })
+    writeFileSync(join(benchDir, 'results', `${name}.json`), `${JSON.stringify(results, null, 2)}\n`)
+    console.error(`wrote bench/results/${name}.json`)
+  } finally {
+    await stop?.()
+  }
+}
+
+await main()
