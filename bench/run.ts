@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import os from 'node:os'
+import { cpus, totalmem } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { BenchContext, BenchResults, BenchRow, BenchSuite } from './types.js'
@@ -68,7 +68,8 @@ export function printTable(rows: BenchRow[]): void {
     ]
   })
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)))
-  const show = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')
+  const show = (cells: string[]) =>
+    cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')
   console.log(show(header))
   console.log(widths.map((w) => '-'.repeat(w)).join('  '))
   for (const l of lines) console.log(show(l))
@@ -105,7 +106,7 @@ async function main(): Promise<void> {
       node: process.version,
       kafka: kafkaVersion,
       date: new Date().toISOString(),
-      machine: `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+      machine: `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB`,
       rows,
     }
     mkdirSync(join(benchDir, 'results'), { recursive: true })
