@@ -73,12 +73,13 @@ export class Cluster {
   private allTopics = false
   private refreshing: Promise<void> | null = null
   private refreshAgain = false
-  private readonly options: ClusterOptions
+  private readonly options: Omit<ClusterOptions, 'sasl'>
   private timer: NodeJS.Timeout | null = null
   private closed = false
 
   constructor(options: ClusterOptions) {
-    this.options = options
+    const { sasl: _credentials, ...rest } = options
+    this.options = rest
     this.bootstrap = parseBrokerList(options.bootstrap)
     this.pool = new ConnectionPool(options)
   }

@@ -16,6 +16,7 @@ export const channels = {
   disconnect: diagnostics.channel('kafka-wire:disconnect'),
   request: diagnostics.channel('kafka-wire:request'),
   response: diagnostics.channel('kafka-wire:response'),
+  authenticate: diagnostics.channel('kafka-wire:authenticate'),
 } as const
 
 const UNSUPPORTED_VERSION = 35
@@ -45,6 +46,11 @@ export interface RequestOptions {
   timeoutMs?: number
   /** false for requests the broker does not answer (Produce with acks=0). */
   expectResponse?: boolean
+  /**
+   * Authentication traffic: goes out while the connection is still handshaking or re-authenticating,
+   * ahead of queued requests. Not for general use.
+   */
+  priority?: boolean
 }
 
 interface Pending {
@@ -103,6 +109,9 @@ export class Connection extends EventEmitter {
   private lastReceivedAt = 0
   /** Versions are known and authentication is running: requests may go out before `ready`. */
   private handshaking = false
+  /** Re-authentication in progress: ordinary requests wait in the queue. */
+  private gated = false
+  private reauthTimer: NodeJS.Timeout | null = null
   /** Broker's supported versions per API key, from ApiVersions. */
   readonly brokerVersions = new Map<number, VersionRange>()
 
@@ -223,7 +232,12 @@ export class Connection extends EventEmitter {
         this.negotiate()
           .then(async () => {
             this.handshaking = true
-            if (this.options.authenticate) await this.options.authenticate(this)
+            if (this.options.authenticate) {
+              await this.options.authenticate(this)
+              if (channels.authenticate.hasSubscribers) {
+                channels.authenticate.publish({ broker: this.address, reauthentication: false })
+              }
+            }
             this.handshaking = false
           })
           .then(resolve, reject)
@@ -319,7 +333,11 @@ export class Connection extends EventEmitter {
   private send<Q>(api: Api<Q, unknown>, request: Q, version: number, options: RequestOptions): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const item: Queued = { api: api as Api<unknown, unknown>, request, version, options, resolve, reject }
-      if (this.pending.length - this.pendingHead >= this.maxInFlight || this.queued.length > 0) {
+      if (options.priority === true) {
+        this.write(item)
+        return
+      }
+      if (this.gated || this.pending.length - this.pendingHead >= this.maxInFlight || this.queued.length > 0) {
         this.queued.push(item)
         return
       }
@@ -330,6 +348,7 @@ export class Connection extends EventEmitter {
   /** Move queued requests onto the wire while there are free slots. */
   private pump(): void {
     while (
+      !this.gated &&
       this.queued.length > 0 &&
       this.pending.length - this.pendingHead < this.maxInFlight &&
       this.state !== 'closed'
@@ -476,6 +495,33 @@ export class Connection extends EventEmitter {
     return response
   }
 
+  /**
+   * Run `reauthenticate` after `ms` (KIP-368). While it runs, new requests wait; responses to those
+   * already sent still arrive in order. A failure closes the connection with the error.
+   */
+  scheduleReauthentication(ms: number, reauthenticate: () => Promise<void>): void {
+    if (this.reauthTimer !== null) clearTimeout(this.reauthTimer)
+    this.reauthTimer = setTimeout(() => {
+      this.reauthTimer = null
+      if (this.state === 'closed') return
+      this.gated = true
+      reauthenticate().then(
+        () => {
+          this.gated = false
+          if (channels.authenticate.hasSubscribers) {
+            channels.authenticate.publish({ broker: this.address, reauthentication: true })
+          }
+          this.pump()
+        },
+        (err) => {
+          this.gated = false
+          this.destroy(err)
+        },
+      )
+    }, ms)
+    this.reauthTimer.unref()
+  }
+
   /** Close the connection; every pending and queued request is rejected with `reason`. */
   close(reason?: Error): void {
     this.destroy(
@@ -487,6 +533,7 @@ export class Connection extends EventEmitter {
   private destroy(reason: unknown): void {
     if (this.state === 'closed') return
     this.state = 'closed'
+    if (this.reauthTimer !== null) clearTimeout(this.reauthTimer)
     const err =
       reason instanceof Error ? reason : new ConnectionError('ERR_CONNECTION', String(reason), { broker: this.address })
     this.closeError = err

@@ -1,6 +1,7 @@
 import { type BackoffOptions, backoffDelay, sleep } from './backoff.js'
 import { Connection, type ConnectionOptions } from './connection.js'
 import { ConnectionError } from './errors.js'
+import { type SaslConfig, saslAuthenticator } from './sasl.js'
 
 /**
  * Traffic classes get separate connections to a broker, so a long fetch poll or a JoinGroup never
@@ -17,6 +18,8 @@ export interface PoolOptions extends Omit<ConnectionOptions, 'host' | 'port' | '
   reconnectBackoff?: BackoffOptions
   /** Close connections with nothing in flight after this long unused; 0 keeps them. */
   idleTimeoutMs?: number
+  /** SASL credentials; turned into an authenticate hook at once and never stored as given. */
+  sasl?: SaslConfig
 }
 
 const DEFAULT_IN_FLIGHT: Record<TrafficClass, number> = { produce: 5, fetch: 1, group: 5, admin: 10 }
@@ -37,7 +40,8 @@ export class ConnectionPool {
   private closed = false
 
   constructor(options: PoolOptions = {}) {
-    this.options = options
+    const { sasl, ...rest } = options
+    this.options = sasl ? { ...rest, authenticate: saslAuthenticator(sasl) } : rest
     const idle = options.idleTimeoutMs ?? 0
     if (idle > 0) {
       this.idleTimer = setInterval(() => this.closeIdle(idle), Math.max(1000, idle / 2))
