@@ -1,5 +1,34 @@
-// Record batches (message format v2, "magic 2"). Work in progress: the encoder and decoder follow.
-import type { Writer } from './writer.js'
+// Record batches: message format v2 ("magic 2"), the only format the Produce and Fetch codecs write and the
+// format brokers have stored since Kafka 0.11. Legacy message sets (magic 0 and 1) are decoded by
+// legacy-message-set.ts when a fetch returns them; we never write them.
+//
+// RecordBatch (61-byte header, big-endian):
+//   baseOffset int64 | batchLength int32 (bytes after this field) | partitionLeaderEpoch int32 | magic int8 (2)
+//   | crc uint32 (CRC-32C of attributes..end) | attributes int16 | lastOffsetDelta int32 | baseTimestamp int64
+//   | maxTimestamp int64 | producerId int64 | producerEpoch int16 | baseSequence int32 | recordCount int32
+//   | records (compressed as one payload when attributes & 7 != 0)
+// attributes: bits 0-2 compression, bit 3 timestamp type (1 = LogAppendTime), bit 4 transactional,
+//   bit 5 control, bit 6 delete horizon (baseTimestamp then holds the delete horizon).
+// Record: length varint | attributes int8 | timestampDelta varlong | offsetDelta varint | key varint-length
+//   bytes (-1 null) | value varint-length bytes (-1 null) | header count varint | headers:
+//   key varint-length UTF-8 | value varint-length bytes (-1 null).
+//
+// Decoding allocates per record only the record object, its key/value views and, when it has headers, one
+// header array; records with no headers share one frozen empty array. Nothing is copied from the input.
+
+import type { CompressionId, CompressionName } from './compression.js'
+import {
+  CompressionUnavailableError,
+  compress,
+  compressionId,
+  compressionName,
+  DEFAULT_MAX_DECOMPRESSED_BYTES,
+  decompress,
+} from './compression.js'
+import { crc32c } from './crc32c.js'
+import { DecodeError, EncodeError, type ErrorDetails } from './errors.js'
+import { decodeLegacyEntry } from './legacy-message-set.js'
+import { Writer } from './writer.js'
 
 /**
  * Records ready to be written into a request: the Produce codec asks for `byteLength` (to size its
@@ -9,4 +38,697 @@ import type { Writer } from './writer.js'
 export interface EncodableRecords {
   readonly byteLength: number
   writeTo(w: Writer): void
+}
+
+export const TimestampType = { CreateTime: 0, LogAppendTime: 1 } as const
+export type TimestampType = (typeof TimestampType)[keyof typeof TimestampType]
+
+/** Types of control records (the key of the single record of a control batch). */
+export const ControlRecordType = {
+  Abort: 0,
+  Commit: 1,
+  LeaderChange: 2,
+  SnapshotHeader: 3,
+  SnapshotFooter: 4,
+  KRaftVersion: 5,
+  KRaftVoters: 6,
+} as const
+
+export interface RecordHeader {
+  key: string
+  value: Buffer | null
+}
+
+/**
+ * One record. `key`, `value` and header values are views into the fetched frame (or into the batch's
+ * decompressed payload): copy them to keep them beyond the frame's life. null and empty stay distinct.
+ * Named KafkaRecord so that importing it does not shadow TypeScript's `Record<K, V>`.
+ */
+export interface KafkaRecord {
+  offset: bigint
+  /** Milliseconds since the epoch; the batch's maxTimestamp when the batch uses LogAppendTime. */
+  timestamp: number
+  key: Buffer | null
+  value: Buffer | null
+  /** A shared frozen empty array when the record has no headers. */
+  headers: readonly RecordHeader[]
+}
+
+export interface RecordBatch {
+  baseOffset: bigint
+  /** The length field: bytes from partitionLeaderEpoch to the end of the batch (size on the wire - 12). */
+  batchLength: number
+  partitionLeaderEpoch: number
+  /** 2 for record batches; 0 or 1 for a legacy message (see legacy-message-set.ts). */
+  magic: number
+  /** Stored checksum (unsigned): CRC-32C for magic 2, CRC-32 of the wrapper message for magic 0/1. */
+  crc: number
+  attributes: number
+  compression: CompressionName
+  timestampType: TimestampType
+  isTransactional: boolean
+  isControl: boolean
+  /** Attributes bit 6: firstTimestamp holds the delete horizon set by the log cleaner. */
+  hasDeleteHorizon: boolean
+  lastOffsetDelta: number
+  /** The batch's base timestamp (ms); -1 when the batch is empty. */
+  firstTimestamp: number
+  maxTimestamp: number
+  producerId: bigint
+  producerEpoch: number
+  baseSequence: number
+  /** For control batches, the ControlRecordType of its record; -1 otherwise. */
+  controlType: number
+  records: KafkaRecord[]
+}
+
+/** A record batch that does not decode: CRC mismatch, impossible lengths, a corrupt compressed payload. */
+export class CorruptRecordError extends DecodeError {
+  /** Base offset of the batch concerned, when its header could be read. */
+  readonly baseOffset?: bigint
+
+  constructor(message: string, details: ErrorDetails & { at?: number; code?: string; baseOffset?: bigint } = {}) {
+    super(message, { ...details, code: details.code ?? 'ERR_CORRUPT_RECORD' })
+    if (details.baseOffset !== undefined) this.baseOffset = details.baseOffset
+  }
+}
+
+export interface DecodeRecordBatchesOptions {
+  /** Topic and partition the records belong to, named in errors. */
+  topic?: string
+  partition?: number
+  /** Verify each batch's CRC (default true). */
+  verifyCrc?: boolean
+  /** Bound on the decompressed records of one batch (default 64 MiB): a decompression-bomb guard. */
+  maxDecompressedBytes?: number
+}
+
+// -------------------------------------------------------------------------------------------- layout
+
+/** Bytes before the batchLength field counts from: baseOffset + batchLength. */
+const LOG_OVERHEAD = 12
+/** Bytes needed to read a batch's length and magic. */
+const HEADER_UP_TO_MAGIC = 17
+const CRC_OFFSET = 17
+const ATTRIBUTES_OFFSET = 21
+export const RECORD_BATCH_OVERHEAD = 61
+/** The smallest record: length, attributes, timestampDelta, offsetDelta, key, value, header count. */
+const MIN_RECORD_SIZE = 7
+/** The smallest legacy (magic 0) message after its 12-byte offset and size: crc, magic, attributes, key, value. */
+const MIN_LEGACY_SIZE = 14
+
+const COMPRESSION_MASK = 0x07
+const TIMESTAMP_TYPE_FLAG = 0x08
+const TRANSACTIONAL_FLAG = 0x10
+const CONTROL_FLAG = 0x20
+const DELETE_HORIZON_FLAG = 0x40
+
+/** Shared by records without headers: frozen, never mutate. */
+export const EMPTY_HEADERS: readonly RecordHeader[] = Object.freeze([])
+
+// ------------------------------------------------------------------------------------ varint helpers
+
+function sizeOfUvarint(v: number): number {
+  if (v < 0x80) return 1
+  if (v < 0x4000) return 2
+  if (v < 0x200000) return 3
+  if (v < 0x10000000) return 4
+  return 5
+}
+
+function sizeOfVarint(v: number): number {
+  return sizeOfUvarint(((v << 1) ^ (v >> 31)) >>> 0)
+}
+
+/** Size of a zigzag varlong of a safe integer. */
+function sizeOfVarlong(v: number): number {
+  if (v >= -0x40000000 && v < 0x40000000) return sizeOfVarint(v)
+  let z = v >= 0 ? v * 2 : -v * 2 - 1
+  let n = 1
+  while (z >= 0x80) {
+    z = Math.floor(z / 0x80)
+    n++
+  }
+  return n
+}
+
+function putUvarint(buf: Buffer, o: number, v: number): number {
+  while (v > 0x7f) {
+    buf[o++] = (v & 0x7f) | 0x80
+    v >>>= 7
+  }
+  buf[o++] = v
+  return o
+}
+
+function putVarint(buf: Buffer, o: number, v: number): number {
+  return putUvarint(buf, o, ((v << 1) ^ (v >> 31)) >>> 0)
+}
+
+function putVarlong(buf: Buffer, o: number, v: number): number {
+  if (v >= -0x40000000 && v < 0x40000000) return putVarint(buf, o, v)
+  let z = v >= 0 ? v * 2 : -v * 2 - 1
+  while (z >= 0x80) {
+    buf[o++] = (z % 0x80) | 0x80
+    z = Math.floor(z / 0x80)
+  }
+  buf[o++] = z
+  return o
+}
+
+function putInt64n(buf: Buffer, o: number, v: number): void {
+  const hi = Math.floor(v / 0x100000000)
+  buf.writeInt32BE(hi, o)
+  buf.writeUInt32BE(v - hi * 0x100000000, o + 4)
+}
+
+function putBytes(buf: Buffer, o: number, src: Uint8Array): number {
+  const n = src.length
+  if (n < 16) {
+    for (let i = 0; i < n; i++) buf[o + i] = src[i]
+  } else {
+    buf.set(src, o)
+  }
+  return o + n
+}
+
+// ----------------------------------------------------------------------------------------- encoding
+
+export interface RecordHeaderInput {
+  key: string
+  value: Uint8Array | null
+}
+
+export interface RecordInput {
+  key?: Uint8Array | null
+  value: Uint8Array | null
+  headers?: readonly RecordHeaderInput[]
+  /** Milliseconds since the epoch; defaults to the batch's `now`. */
+  timestamp?: number
+}
+
+export interface RecordBatchInput {
+  records: readonly RecordInput[]
+  /** Default 0n: brokers assign offsets to produced batches. */
+  baseOffset?: bigint
+  /** Default -1 (brokers set it). */
+  partitionLeaderEpoch?: number
+  /** Default -1n (not idempotent). */
+  producerId?: bigint
+  /** Default -1. */
+  producerEpoch?: number
+  /** Default -1. */
+  baseSequence?: number
+  isTransactional?: boolean
+  isControl?: boolean
+  /** Default 'none'. */
+  compression?: CompressionName | CompressionId
+  /** Codec level (gzip 1-9, zstd -7..22); the codec's default when absent. */
+  compressionLevel?: number
+  /** Default CreateTime; LogAppendTime is for brokers and tests. */
+  timestampType?: TimestampType
+}
+
+export interface EncodeRecordBatchOptions {
+  /** Timestamp of records without one (default Date.now(), read once per batch). */
+  now?: number
+}
+
+/** Shared scratch for the records of compressed batches; used synchronously only, shrunk after big batches. */
+let scratch = new Writer(64 * 1024)
+const SCRATCH_KEEP = 4 * 1024 * 1024
+
+/** Body size (after the length varint) of one record. */
+function recordBodySize(rec: RecordInput, timestampDelta: number, offsetDelta: number): number {
+  let size = 1 + sizeOfVarlong(timestampDelta) + sizeOfVarint(offsetDelta)
+  const key = rec.key
+  size += key == null ? 1 : sizeOfVarint(key.length) + key.length
+  const value = rec.value
+  size += value == null ? 1 : sizeOfVarint(value.length) + value.length
+  const headers = rec.headers
+  if (headers === undefined || headers.length === 0) return size + 1
+  size += sizeOfVarint(headers.length)
+  for (let i = 0; i < headers.length; i++) {
+    const h = headers[i]
+    const kl = Buffer.byteLength(h.key, 'utf8')
+    size += sizeOfVarint(kl) + kl
+    const hv = h.value
+    size += hv == null ? 1 : sizeOfVarint(hv.length) + hv.length
+  }
+  return size
+}
+
+/** Write the records of a batch at `o` (room already ensured); returns the new offset. */
+function writeRecords(
+  buf: Buffer,
+  o: number,
+  records: readonly RecordInput[],
+  sizes: Int32Array,
+  baseTimestamp: number,
+  now: number,
+): number {
+  for (let i = 0; i < records.length; i++) {
+    const rec = records[i]
+    o = putVarint(buf, o, sizes[i])
+    buf[o++] = 0 // record attributes: unused
+    o = putVarlong(buf, o, (rec.timestamp ?? now) - baseTimestamp)
+    o = putVarint(buf, o, i)
+    const key = rec.key
+    if (key == null)
+      buf[o++] = 1 // null: zigzag(-1)
+    else o = putBytes(buf, putVarint(buf, o, key.length), key)
+    const value = rec.value
+    if (value == null) buf[o++] = 1
+    else o = putBytes(buf, putVarint(buf, o, value.length), value)
+    const headers = rec.headers
+    if (headers === undefined || headers.length === 0) {
+      buf[o++] = 0
+      continue
+    }
+    o = putVarint(buf, o, headers.length)
+    for (let j = 0; j < headers.length; j++) {
+      const h = headers[j]
+      const kl = Buffer.byteLength(h.key, 'utf8')
+      o = putVarint(buf, o, kl)
+      o += buf.write(h.key, o, kl, 'utf8')
+      const hv = h.value
+      if (hv == null) buf[o++] = 1
+      else o = putBytes(buf, putVarint(buf, o, hv.length), hv)
+    }
+  }
+  return o
+}
+
+function checkRecord(rec: RecordInput, i: number): void {
+  if (rec == null || typeof rec !== 'object') throw new EncodeError(`record ${i} is not an object`)
+  const { key, value, timestamp, headers } = rec
+  if (key != null && !(key instanceof Uint8Array)) throw new EncodeError(`record ${i}: key must be a Buffer or null`)
+  if (value !== null && !(value instanceof Uint8Array)) {
+    throw new EncodeError(`record ${i}: value must be a Buffer or null`)
+  }
+  if (timestamp !== undefined && !Number.isSafeInteger(timestamp)) {
+    throw new EncodeError(`record ${i}: timestamp must be an integer number of milliseconds, got ${timestamp}`)
+  }
+  if (headers !== undefined) {
+    if (!Array.isArray(headers)) throw new EncodeError(`record ${i}: headers must be an array`)
+    for (const h of headers) {
+      if (typeof h?.key !== 'string') throw new EncodeError(`record ${i}: header keys must be strings`)
+      if (h.value !== null && !(h.value instanceof Uint8Array)) {
+        throw new EncodeError(`record ${i}: header "${h.key}" value must be a Buffer or null`)
+      }
+    }
+  }
+}
+
+/** A record batch sized and (when compressed) compressed, ready to be written into a request. */
+class PreparedRecordBatch implements EncodableRecords {
+  readonly byteLength: number
+  private readonly input: RecordBatchInput
+  private readonly attributes: number
+  private readonly baseTimestamp: number
+  private readonly maxTimestamp: number
+  private readonly now: number
+  /** Body size of each record (uncompressed batches). */
+  private readonly sizes: Int32Array | null
+  /** Records size (uncompressed) or compressed payload. */
+  private readonly recordsSize: number
+  private readonly payload: Buffer | null
+
+  constructor(input: RecordBatchInput, options: EncodeRecordBatchOptions) {
+    const records = input.records
+    const n = records?.length
+    if (!(n > 0)) throw new EncodeError('a record batch needs at least one record')
+    const codec = compressionId(input.compression ?? 0)
+    const timestampType = input.timestampType ?? TimestampType.CreateTime
+    this.input = input
+    this.attributes =
+      codec |
+      (timestampType === TimestampType.LogAppendTime ? TIMESTAMP_TYPE_FLAG : 0) |
+      (input.isTransactional ? TRANSACTIONAL_FLAG : 0) |
+      (input.isControl ? CONTROL_FLAG : 0)
+    const now = options.now ?? Date.now()
+    this.now = now
+    // Base timestamp: the first record's, like the Java client (deltas may be negative).
+    let base = -1
+    let max = -1
+    const sizes = new Int32Array(n)
+    let total = 0
+    for (let i = 0; i < n; i++) {
+      const rec = records[i]
+      checkRecord(rec, i)
+      const ts = rec.timestamp ?? now
+      if (i === 0) base = ts
+      if (ts > max) max = ts
+      const size = recordBodySize(rec, ts - base, i)
+      sizes[i] = size
+      total += sizeOfVarint(size) + size
+    }
+    this.baseTimestamp = base
+    this.maxTimestamp = max
+    if (codec === 0) {
+      this.sizes = sizes
+      this.recordsSize = total
+      this.payload = null
+    } else {
+      const w = scratch.reset()
+      w.ensure(total)
+      const end = writeRecords(w.buf, 0, records, sizes, base, now)
+      this.payload = compress(codec, w.buf.subarray(0, end), input.compressionLevel)
+      if (w.buf.length > SCRATCH_KEEP) scratch = new Writer(64 * 1024)
+      this.sizes = null
+      this.recordsSize = this.payload.length
+    }
+    this.byteLength = RECORD_BATCH_OVERHEAD + this.recordsSize
+  }
+
+  writeTo(w: Writer): void {
+    const input = this.input
+    const n = input.records.length
+    w.ensure(this.byteLength)
+    const buf = w.buf
+    const start = w.offset
+    buf.writeBigInt64BE(input.baseOffset ?? 0n, start)
+    buf.writeInt32BE(this.byteLength - LOG_OVERHEAD, start + 8)
+    buf.writeInt32BE(input.partitionLeaderEpoch ?? -1, start + 12)
+    buf[start + 16] = 2
+    buf.writeInt16BE(this.attributes, start + ATTRIBUTES_OFFSET)
+    buf.writeInt32BE(n - 1, start + 23)
+    putInt64n(buf, start + 27, this.baseTimestamp)
+    putInt64n(buf, start + 35, this.maxTimestamp)
+    buf.writeBigInt64BE(input.producerId ?? -1n, start + 43)
+    buf.writeInt16BE(input.producerEpoch ?? -1, start + 51)
+    buf.writeInt32BE(input.baseSequence ?? -1, start + 53)
+    buf.writeInt32BE(n, start + 57)
+    let end: number
+    if (this.payload !== null) {
+      end = start + RECORD_BATCH_OVERHEAD + this.payload.copy(buf, start + RECORD_BATCH_OVERHEAD)
+    } else {
+      end = writeRecords(buf, start + RECORD_BATCH_OVERHEAD, input.records, this.sizes!, this.baseTimestamp, this.now)
+    }
+    if (end - start !== this.byteLength) {
+      // The records changed between sizing and writing (a mutated Buffer or header array).
+      throw new EncodeError(`record batch wrote ${end - start} bytes, sized ${this.byteLength}: records changed?`)
+    }
+    buf.writeUInt32BE(crc32c(buf.subarray(start + ATTRIBUTES_OFFSET, end)), start + CRC_OFFSET)
+    w.offset = end
+  }
+}
+
+/**
+ * Size (and compress, when asked) a record batch now; write it later with `writeTo`, straight into a request's
+ * Writer. The input's records must not change in between.
+ */
+export function prepareRecordBatch(input: RecordBatchInput, options: EncodeRecordBatchOptions = {}): EncodableRecords {
+  return new PreparedRecordBatch(input, options)
+}
+
+/** Encode a record batch at the Writer's offset (CRC and length patched in place). */
+export function encodeRecordBatch(w: Writer, input: RecordBatchInput, options: EncodeRecordBatchOptions = {}): void {
+  new PreparedRecordBatch(input, options).writeTo(w)
+}
+
+// ----------------------------------------------------------------------------------------- decoding
+
+/** Cursor of the record decoding helpers below (module state: they are synchronous and not re-entrant). */
+let pos = 0
+
+function short(end: number): DecodeError {
+  return new DecodeError(`record runs past the end of its batch at offset ${pos} (end ${end})`, { at: pos })
+}
+
+/** Zigzag varint (signed 32-bit) at `pos`. */
+function readVarint(buf: Buffer, end: number): number {
+  let o = pos
+  if (o >= end) throw short(end)
+  let b = buf[o++]
+  if (b < 0x80) {
+    pos = o
+    return (b >>> 1) ^ -(b & 1)
+  }
+  let z = b & 0x7f
+  let shift = 7
+  for (;;) {
+    if (o >= end) throw short(end)
+    b = buf[o++]
+    if (shift === 28) {
+      if (b > 0x0f) throw new DecodeError(`varint longer than 32 bits at offset ${pos}`, { at: pos })
+      z = (z | (b << 28)) >>> 0
+      break
+    }
+    z |= (b & 0x7f) << shift
+    if (b < 0x80) break
+    shift += 7
+  }
+  pos = o
+  return (z >>> 1) ^ -(z & 1)
+}
+
+/** Zigzag varlong at `pos` as a number (exact below 2^53; beyond is corrupt for offsets and timestamps). */
+function readVarlong(buf: Buffer, end: number): number {
+  let o = pos
+  if (o >= end) throw short(end)
+  const b0 = buf[o++]
+  if (b0 < 0x80) {
+    pos = o
+    return (b0 >>> 1) ^ -(b0 & 1)
+  }
+  let z = b0 & 0x7f
+  let mul = 0x80
+  for (let i = 1; ; i++) {
+    if (o >= end) throw short(end)
+    if (i === 8) throw new DecodeError(`varlong beyond 2^53 at offset ${pos}`, { at: pos })
+    const b = buf[o++]
+    z += (b & 0x7f) * mul
+    if (b < 0x80) break
+    mul *= 0x80
+  }
+  pos = o
+  return z % 2 === 0 ? z / 2 : -(z + 1) / 2
+}
+
+/** Length-prefixed bytes at `pos`: null for -1, a view otherwise. */
+function readNullableBytes(buf: Buffer, end: number, what: string): Buffer | null {
+  const at = pos
+  const n = readVarint(buf, end)
+  if (n < 0) {
+    if (n === -1) return null
+    throw new DecodeError(`negative ${what} length ${n} at offset ${at}`, { at })
+  }
+  const start = pos
+  if (n > end - start) throw new DecodeError(`${what} of ${n} bytes runs past the end of its record at ${at}`, { at })
+  pos = start + n
+  return buf.subarray(start, start + n)
+}
+
+function decodeHeaders(buf: Buffer, end: number, count: number): RecordHeader[] {
+  const headers: RecordHeader[] = new Array(count)
+  for (let i = 0; i < count; i++) {
+    const at = pos
+    const kl = readVarint(buf, end)
+    if (kl < 0 || kl > end - pos) throw new DecodeError(`bad header key length ${kl} at offset ${at}`, { at })
+    const ks = pos
+    pos += kl
+    const key = buf.toString('utf8', ks, pos)
+    headers[i] = { key, value: readNullableBytes(buf, end, 'header value') }
+  }
+  return headers
+}
+
+/** Decode `count` records from buf[start, end), which they must fill exactly. */
+function decodeRecords(
+  buf: Buffer,
+  start: number,
+  end: number,
+  count: number,
+  baseOffset: bigint,
+  baseTimestamp: number,
+  logAppendTime: number,
+): KafkaRecord[] {
+  if (count > (end - start) / MIN_RECORD_SIZE) {
+    throw new DecodeError(`record count ${count} cannot fit in ${end - start} bytes`, { at: start })
+  }
+  const records: KafkaRecord[] = new Array(count)
+  pos = start
+  for (let i = 0; i < count; i++) {
+    const at = pos
+    const size = readVarint(buf, end)
+    const recordStart = pos
+    if (size < MIN_RECORD_SIZE - 1 || size > end - recordStart) {
+      throw new DecodeError(`bad record length ${size} at offset ${at}`, { at })
+    }
+    const recordEnd = recordStart + size
+    pos++ // record attributes: unused
+    const timestampDelta = readVarlong(buf, recordEnd)
+    const offsetDelta = readVarint(buf, recordEnd)
+    const key = readNullableBytes(buf, recordEnd, 'key')
+    const value = readNullableBytes(buf, recordEnd, 'value')
+    const hat = pos
+    const headerCount = readVarint(buf, recordEnd)
+    if (headerCount < 0 || headerCount > recordEnd - pos) {
+      throw new DecodeError(`bad header count ${headerCount} at offset ${hat}`, { at: hat })
+    }
+    const headers = headerCount === 0 ? EMPTY_HEADERS : decodeHeaders(buf, recordEnd, headerCount)
+    if (pos !== recordEnd) {
+      throw new DecodeError(`record at offset ${at} declares ${size} bytes but holds ${pos - recordStart}`, { at })
+    }
+    records[i] = {
+      offset: baseOffset + BigInt(offsetDelta),
+      timestamp: logAppendTime >= 0 ? logAppendTime : baseTimestamp + timestampDelta,
+      key,
+      value,
+      headers,
+    }
+  }
+  if (pos !== end) throw new DecodeError(`${end - pos} bytes left after the last record of the batch`, { at: pos })
+  return records
+}
+
+function readInt64n(buf: Buffer, o: number): number {
+  return buf.readInt32BE(o) * 0x100000000 + buf.readUInt32BE(o + 4)
+}
+
+/** Decode the control record key (version int16, type int16) of a control batch's record. */
+export function controlRecordType(key: Buffer | null): number {
+  if (key === null || key.length < 4) throw new DecodeError('control record key shorter than 4 bytes')
+  const version = key.readInt16BE(0)
+  if (version < 0) throw new DecodeError(`control record key version ${version}`)
+  return key.readInt16BE(2)
+}
+
+/** The value of an ABORT or COMMIT control record (EndTransactionMarker). */
+export function decodeEndTransactionMarker(value: Buffer | null): { version: number; coordinatorEpoch: number } {
+  if (value === null || value.length < 6) throw new DecodeError('end transaction marker shorter than 6 bytes')
+  const version = value.readInt16BE(0)
+  if (version < 0) throw new DecodeError(`end transaction marker version ${version}`)
+  return { version, coordinatorEpoch: value.readInt32BE(2) }
+}
+
+/** Decode one magic-2 batch occupying buf[start, end). Throws DecodeError; the caller adds context. */
+function decodeBatchV2(buf: Buffer, start: number, end: number, opts: DecodeRecordBatchesOptions): RecordBatch {
+  const baseOffset = buf.readBigInt64BE(start)
+  const crc = buf.readUInt32BE(start + CRC_OFFSET)
+  if (opts.verifyCrc !== false) {
+    const computed = crc32c(buf.subarray(start + ATTRIBUTES_OFFSET, end))
+    if (computed !== crc) {
+      throw new DecodeError(`CRC-32C mismatch: stored 0x${crc.toString(16)}, computed 0x${computed.toString(16)}`, {
+        at: start + CRC_OFFSET,
+      })
+    }
+  }
+  const attributes = buf.readInt16BE(start + ATTRIBUTES_OFFSET)
+  const codec = attributes & COMPRESSION_MASK
+  const compression = compressionName(codec)
+  if (compression === undefined) throw new DecodeError(`unknown compression codec id ${codec}`, { at: start + 21 })
+  const timestampType = attributes & TIMESTAMP_TYPE_FLAG ? TimestampType.LogAppendTime : TimestampType.CreateTime
+  const firstTimestamp = readInt64n(buf, start + 27)
+  const maxTimestamp = readInt64n(buf, start + 35)
+  const count = buf.readInt32BE(start + 57)
+  if (count < 0) throw new DecodeError(`negative record count ${count}`, { at: start + 57 })
+  let records: KafkaRecord[]
+  const logAppendTime = timestampType === TimestampType.LogAppendTime ? maxTimestamp : -1
+  if (count === 0) {
+    records = []
+  } else if (codec === 0) {
+    records = decodeRecords(buf, start + RECORD_BATCH_OVERHEAD, end, count, baseOffset, firstTimestamp, logAppendTime)
+  } else {
+    const payload = decompress(
+      codec,
+      buf.subarray(start + RECORD_BATCH_OVERHEAD, end),
+      opts.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES,
+    )
+    records = decodeRecords(payload, 0, payload.length, count, baseOffset, firstTimestamp, logAppendTime)
+  }
+  const isControl = (attributes & CONTROL_FLAG) !== 0
+  return {
+    baseOffset,
+    batchLength: end - start - LOG_OVERHEAD,
+    partitionLeaderEpoch: buf.readInt32BE(start + 12),
+    magic: 2,
+    crc,
+    attributes,
+    compression,
+    timestampType,
+    isTransactional: (attributes & TRANSACTIONAL_FLAG) !== 0,
+    isControl,
+    hasDeleteHorizon: (attributes & DELETE_HORIZON_FLAG) !== 0,
+    lastOffsetDelta: buf.readInt32BE(start + 23),
+    firstTimestamp,
+    maxTimestamp,
+    producerId: buf.readBigInt64BE(start + 43),
+    producerEpoch: buf.readInt16BE(start + 51),
+    baseSequence: buf.readInt32BE(start + 53),
+    controlType: isControl && records.length > 0 ? controlRecordType(records[0].key) : -1,
+    records,
+  }
+}
+
+function where(opts: DecodeRecordBatchesOptions): string {
+  if (opts.topic === undefined) return opts.partition === undefined ? '' : ` of partition ${opts.partition}`
+  return ` of ${opts.topic}-${opts.partition ?? '?'}`
+}
+
+/** Re-raise an error met inside a batch as a CorruptRecordError naming the topic, partition and base offset. */
+function inBatch(err: unknown, opts: DecodeRecordBatchesOptions, baseOffset: bigint, start: number): Error {
+  const place = `batch at offset ${baseOffset}${where(opts)}`
+  if (err instanceof CompressionUnavailableError) {
+    return new CompressionUnavailableError(err.codec, err.packageName, {
+      cause: err.cause,
+      topic: opts.topic,
+      partition: opts.partition,
+    })
+  }
+  if (err instanceof DecodeError) {
+    return new CorruptRecordError(`corrupt record ${place}: ${err.message}`, {
+      code: err.code === 'ERR_DECODE' ? 'ERR_CORRUPT_RECORD' : err.code,
+      cause: err,
+      at: err.at,
+      topic: opts.topic,
+      partition: opts.partition,
+      baseOffset,
+    })
+  }
+  return new CorruptRecordError(`corrupt record ${place}: ${(err as Error)?.message ?? err}`, {
+    cause: err,
+    at: start,
+    topic: opts.topic,
+    partition: opts.partition,
+    baseOffset,
+  })
+}
+
+/**
+ * Decode the record batches of a Fetch partition's `records` bytes. Several batches may follow each other; a
+ * partial batch at the end (brokers cut the response at the fetch size) is skipped, not an error. Batches of
+ * magic 0 and 1 (legacy message sets) are decoded into one RecordBatch per legacy message (see
+ * legacy-message-set.ts). Every failure is a CorruptRecordError naming the topic, partition and base offset
+ * (code 'ERR_CORRUPT_RECORD', or 'ERR_DECOMPRESS' / 'ERR_DECOMPRESS_LIMIT' for compressed payloads), or a
+ * CompressionUnavailableError when the codec a batch needs is not installed.
+ */
+export function decodeRecordBatches(buf: Buffer, options: DecodeRecordBatchesOptions = {}): RecordBatch[] {
+  const batches: RecordBatch[] = []
+  const end = buf.length
+  let o = 0
+  while (end - o >= HEADER_UP_TO_MAGIC) {
+    const baseOffset = buf.readBigInt64BE(o)
+    const length = buf.readInt32BE(o + 8)
+    const magic = buf[o + 16]
+    const min = magic === 2 ? RECORD_BATCH_OVERHEAD - LOG_OVERHEAD : MIN_LEGACY_SIZE
+    if (length < min) {
+      throw new CorruptRecordError(
+        `record batch at offset ${baseOffset}${where(options)} declares ${length} bytes, less than the ${min} of its header`,
+        { at: o + 8, topic: options.topic, partition: options.partition, baseOffset },
+      )
+    }
+    if (length > end - o - LOG_OVERHEAD) break // the partial batch a broker sends at the end of a fetch
+    const batchEnd = o + LOG_OVERHEAD + length
+    try {
+      if (magic === 2) batches.push(decodeBatchV2(buf, o, batchEnd, options))
+      else if (magic === 0 || magic === 1) decodeLegacyEntry(buf, o, batchEnd, options, batches)
+      else throw new DecodeError(`unknown magic byte ${magic}`, { at: o + 16 })
+    } catch (err) {
+      throw inBatch(err, options, baseOffset, o)
+    }
+    o = batchEnd
+  }
+  return batches
 }
