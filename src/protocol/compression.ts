@@ -237,7 +237,8 @@ const LZ4_MAGIC = 0x184d2204
 
 /**
  * Walk an LZ4 frame (lz4_Frame_format.md) without decompressing it and return an upper bound on its output:
- * the size of each stored block, or the frame's block maximum for each compressed block.
+ * the size of each stored block; for each compressed block the smaller of the frame's block maximum and 255
+ * times its compressed size.
  */
 function lz4FrameBound(input: Buffer, maxSize: number): number {
   let bound = 0
@@ -269,7 +270,8 @@ function lz4FrameBound(input: Buffer, maxSize: number): number {
       if (word === 0) break // end mark
       const size = word & 0x7fffffff
       if (size > blockMax) throw corrupt('lz4', `block of ${size} bytes exceeds the frame's maximum ${blockMax}`, o - 4)
-      bound += word & 0x80000000 ? size : blockMax
+      // A compressed LZ4 block expands at most 255-fold (each match-length byte adds at most 255).
+      bound += word & 0x80000000 ? size : Math.min(blockMax, size * 255)
       if (bound > maxSize) throw tooLarge('lz4', bound, maxSize)
       o += size + (blockChecksum ? 4 : 0)
       if (o > input.length) throw corrupt('lz4', 'truncated block', o)
@@ -389,7 +391,8 @@ const zstd: CompressionCodec = {
 
 // ---------------------------------------------------------------------------------------------- registry
 
-const registry: CompressionCodec[] = [none, gzip, snappy, lz4, zstd]
+const builtins: readonly CompressionCodec[] = [none, gzip, snappy, lz4, zstd]
+const registry: CompressionCodec[] = [...builtins]
 
 /**
  * Replace the implementation of a codec (e.g. a pure-JS zstd where native addons cannot be installed).
@@ -441,6 +444,7 @@ export function decompress(id: number, input: Buffer, maxSize = DEFAULT_MAX_DECO
 
 /** Whether the package of codec `id` can be loaded (loads it). */
 export function isCompressionAvailable(id: CompressionId): boolean {
+  if (registry[id] !== builtins[id]) return true
   try {
     if (id === 2) loadSnappy()
     else if (id === 3) loadLz4()
