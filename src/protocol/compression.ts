@@ -76,8 +76,11 @@ function corrupt(codec: string, what: string, at?: number): DecodeError {
   return new DecodeError(`corrupt ${codec} payload: ${what}`, { code: 'ERR_DECOMPRESS', at })
 }
 
-/** Load a CommonJS package on first use; remember a failure as a CompressionUnavailableError. */
-function lazyPackage<T>(codec: CompressionName, packageName: string): () => T {
+/**
+ * A loader of an optional CommonJS package: loads it on first call, and throws CompressionUnavailableError (now
+ * and on every later call) when it cannot be loaded. For codecs given to registerCompressionCodec too.
+ */
+export function optionalPackage<T>(codec: CompressionName, packageName: string): () => T {
   let loaded: T | undefined
   let failure: unknown
   return () => {
@@ -128,7 +131,7 @@ interface SnappyModule {
   uncompressSync(input: Uint8Array, options?: { asBuffer?: boolean }): string | Buffer
 }
 
-const loadSnappy = lazyPackage<SnappyModule>('snappy', 'snappy')
+const loadSnappy = optionalPackage<SnappyModule>('snappy', 'snappy')
 
 /** snappy-java's stream header: 0x82 'SNAPPY' 0x00, then int32 version 1 and int32 minimum compatible version 1. */
 const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00])
@@ -231,7 +234,7 @@ interface Lz4Module {
   decompressFrameSync(data: Buffer): Buffer
 }
 
-const loadLz4 = lazyPackage<Lz4Module>('lz4', 'lz4-napi')
+const loadLz4 = optionalPackage<Lz4Module>('lz4', 'lz4-napi')
 
 const LZ4_MAGIC = 0x184d2204
 
@@ -305,7 +308,7 @@ interface ZstdModule {
   Decoder: new () => { decodeSync(data: Buffer): Buffer }
 }
 
-const loadZstd = lazyPackage<ZstdModule>('zstd', '@toondepauw/node-zstd')
+const loadZstd = optionalPackage<ZstdModule>('zstd', '@toondepauw/node-zstd')
 
 const ZSTD_MAGIC = 0xfd2fb528
 /** A zstd block never regenerates more than 128 KiB. */
