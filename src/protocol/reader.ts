@@ -130,25 +130,34 @@ export class Reader {
   }
 
   /**
-   * Zigzag varlong read as a JS number (exact for |v| < 2^53). Throws on values beyond that:
+   * Zigzag varlong read as a JS number (exact for |v| <= 2^53 - 1). Throws on values beyond that:
    * use varlongBig for the full int64 range.
    */
   varlong(): number {
     const buf = this.buf
     let o = this.offset
-    let z = 0
+    // The zigzag value z = hi * 2^28 + lo, kept in two exact parts: z itself may need 54+ bits.
+    let lo = 0
+    let hi = 0
     let mul = 1
     for (let i = 0; ; i++) {
-      if (o >= this.end) throw new DecodeError(`varlong runs past the end at offset ${this.offset}`, { at: this.offset })
+      if (o >= this.end)
+        throw new DecodeError(`varlong runs past the end at offset ${this.offset}`, { at: this.offset })
       if (i === 8) throw new DecodeError(`varlong beyond 2^53 at offset ${this.offset}`, { at: this.offset })
       const b = buf[o++]
-      z += (b & 0x7f) * mul
+      if (i < 4) lo += (b & 0x7f) * mul
+      else hi += (b & 0x7f) * mul
       if (b < 0x80) break
-      mul *= 0x80
+      mul = i === 3 ? 1 : mul * 0x80
+    }
+    // Un-zigzag: z even -> z / 2, z odd -> -(z + 1) / 2; computed as hi * 2^27 + (lo or lo + 1) / 2.
+    const odd = lo & 1
+    const half = hi * 0x8000000 + (lo + odd) / 2
+    if (half > Number.MAX_SAFE_INTEGER) {
+      throw new DecodeError(`varlong beyond 2^53 at offset ${this.offset}`, { at: this.offset })
     }
     this.offset = o
-    // Un-zigzag in floating point: exact while z < 2^53.
-    return z % 2 === 0 ? z / 2 : -(z + 1) / 2
+    return odd === 1 ? -half : half
   }
 
   /** Zigzag varlong over the full int64 range. */

@@ -122,10 +122,13 @@ export class Writer {
     return this.uvarint((v << 1) ^ (v >> 31))
   }
 
-  /** Zigzag varlong of a safe-integer number (|v| < 2^53). */
+  /** Zigzag varlong of a safe integer (|v| <= 2^53 - 1). */
   varlong(v: number): this {
     if (v >= -0x40000000 && v < 0x40000000) return this.varint(v)
-    // Zigzag in floating point: exact for |v| < 2^52, which covers every timestamp and offset delta.
+    if (!Number.isSafeInteger(v)) throw new EncodeError(`varlong needs a safe integer, got ${v}`)
+    // Zigzag in floating point is exact while z = 2|v| (- 1) stays below 2^53, i.e. |v| < 2^52,
+    // which covers every timestamp and offset delta. Beyond that an odd z is not representable.
+    if (v >= 0x10000000000000 || v <= -0x10000000000000) return this.varlongBig(BigInt(v))
     let z = v >= 0 ? v * 2 : -v * 2 - 1
     this.ensure(10)
     const buf = this.buf
