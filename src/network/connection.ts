@@ -184,7 +184,7 @@ export class Connection extends EventEmitter {
       const onread = {
         buffer: () => this.receiver.nextBuffer(),
         callback: (n: number) => {
-          this.lastReceivedAt = Date.now()
+          this.lastReceivedAt = performance.now()
           try {
             this.receiver.received(n)
           } catch (err) {
@@ -227,8 +227,9 @@ export class Connection extends EventEmitter {
         clearTimeout(timer)
         reject(err)
       }
+      // The connect timeout covers the whole handshake (TCP, TLS, ApiVersions, SASL): a server that
+      // accepts and never answers must not hold connect() for a request timeout.
       socket.once(tlsOptions ? 'secureConnect' : 'connect', () => {
-        clearTimeout(timer)
         this.negotiate()
           .then(async () => {
             this.handshaking = true
@@ -240,7 +241,10 @@ export class Connection extends EventEmitter {
             }
             this.handshaking = false
           })
-          .then(resolve, reject)
+          .then(() => {
+            clearTimeout(timer)
+            resolve()
+          }, fail)
       })
       socket.on('error', (err: NodeJS.ErrnoException) => {
         const wrapped = this.socketError(err, tlsOptions !== undefined && tlsOptions !== false)
@@ -332,6 +336,17 @@ export class Connection extends EventEmitter {
 
   private send<Q>(api: Api<Q, unknown>, request: Q, version: number, options: RequestOptions): Promise<unknown> {
     return new Promise((resolve, reject) => {
+      // Closed (e.g. by a failed authentication while `handshaking` was still set): fail now, never
+      // write into a dead connection and wait for the request timeout.
+      if (this.state === 'closed') {
+        reject(
+          this.closeError ??
+            new ConnectionError('ERR_CONNECTION_CLOSED', `connection to ${this.address} is closed`, {
+              broker: this.address,
+            }),
+        )
+        return
+      }
       const item: Queued = { api: api as Api<unknown, unknown>, request, version, options, resolve, reject }
       if (options.priority === true) {
         this.write(item)
@@ -426,7 +441,8 @@ export class Connection extends EventEmitter {
     )
     pending.reject(err)
     // A broker that sent nothing at all since this request went out is gone: stop waiting on it.
-    if (this.lastReceivedAt < Date.now() - timeoutMs) {
+    // Same clock as sentAt: a Date.now() window check misses by the timer's slop and keeps a dead socket.
+    if (this.lastReceivedAt < pending.sentAt) {
       this.destroy(
         new ConnectionError('ERR_CONNECTION_STALLED', `${this.address} stopped answering`, { broker: this.address }),
       )
