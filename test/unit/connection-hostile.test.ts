@@ -27,9 +27,16 @@ import {
 
 const OUR_ERRORS = [DecodeError, ConnectionError, TimeoutError, ProtocolViolationError] as const
 
+// Installed for this suite only: a listener turns off Node's crash on unhandled rejections for everyone.
 const unhandled: unknown[] = []
-process.on('unhandledRejection', (reason) => {
+const onUnhandled = (reason: unknown) => {
   unhandled.push(reason)
+}
+test.before(() => {
+  process.on('unhandledRejection', onUnhandled)
+})
+test.after(() => {
+  process.off('unhandledRejection', onUnhandled)
 })
 
 const brokers: FakeBroker[] = []
