@@ -48,7 +48,6 @@ const timings: string[] = []
 let current: ReturnType<typeof spawn> | undefined
 let cluster: Cluster | undefined
 let stateRoot: string | undefined
-let cleanedUp = false
 
 function say(line = ''): void {
   process.stdout.write(`${line}\n`)
@@ -138,6 +137,11 @@ function uvuCounts(output: string, code: number | null): Counts {
   if (total === undefined || passed === undefined) return { passed: 0, failed: 1, skipped: 0 }
   // uvu counts a test whose suite hook threw as neither passed nor failed (and may exit 0): Total - Passed.
   let failed = total - passed
+  const reported = plain.match(/^\s*FAIL\s/gm)?.length ?? 0
+  if (failed > reported) {
+    say(`(${failed - reported} test(s) neither passed nor failed: a suite hook threw; uvu does not print hook errors,`)
+    say(' wrap hooks with loud() from test/helpers/local-kafka.ts)')
+  }
   if (failed === 0 && code !== 0) failed = 1
   return { passed, failed, skipped }
 }
@@ -200,6 +204,7 @@ async function integration(files: string[], broker: Promise<Cluster | undefined>
   if (ready) {
     const dir = join(ROOT, 'test', 'integration')
     for (const file of files) {
+      if (cleaning) return // interrupted
       say(`── ${relative(ROOT, file)}`)
       const fileStarted = Date.now()
       const run = await runCommand(process.execPath, uvuArgs(dir, [file]), { env, timeoutMs: FILE_TIMEOUT_MS })
@@ -214,7 +219,7 @@ async function integration(files: string[], broker: Promise<Cluster | undefined>
       counts.skipped += fileCounts.skipped
     }
   }
-  if (counts.failed > 0 && stateRoot) {
+  if (counts.failed > 0 && stateRoot && !cleaning) {
     const tails = logTailsUnder(stateRoot, 40)
     if (tails) say(`── broker logs (tails)\n${tails}`)
   }
@@ -226,20 +231,23 @@ function describe(counts: Counts): string {
   return `${counts.passed} passed, ${counts.failed} failed${counts.skipped ? `, ${counts.skipped} skipped` : ''}`
 }
 
-async function cleanup(): Promise<void> {
-  if (cleanedUp) return
-  cleanedUp = true
-  if (cluster) {
-    const local = cluster
-    cluster = undefined
-    await local.stop().catch((error: Error) => say(`stopping the local broker: ${error.message}`))
-  }
-  if (stateRoot) {
-    const leftovers = await stopClustersUnder(stateRoot)
-    if (leftovers > 0) say(`stopped ${leftovers} cluster(s) that tests left running`)
-    if (userKeepsState) say(`broker state and logs kept in ${stateRoot}`)
-    else rmSync(stateRoot, { recursive: true, force: true })
-  }
+let cleaning: Promise<void> | undefined
+
+/** Stop the local broker and whatever tests left running; remove the state root. Safe to call twice. */
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    if (cluster) {
+      await cluster.stop().catch((error: Error) => say(`stopping the local broker: ${error.message}`))
+      cluster = undefined
+    }
+    if (stateRoot) {
+      const leftovers = await stopClustersUnder(stateRoot)
+      if (leftovers > 0) say(`stopped ${leftovers} cluster(s) that tests left running`)
+      if (userKeepsState) say(`broker state and logs kept in ${stateRoot}`)
+      else rmSync(stateRoot, { recursive: true, force: true })
+    }
+  })()
+  return cleaning
 }
 
 const userKeepsState = process.env.KAFKA_WIRE_KEEP_STATE === '1'
@@ -302,7 +310,7 @@ async function main(): Promise<number> {
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
-    say(`\n${signal}: stopping`)
+    if (!cleaning) say(`\n${signal}: stopping`)
     current?.kill('SIGTERM')
     cleanup().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143))
   })

@@ -274,7 +274,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     ? await ensureTlsMaterial({ cacheDir, keytool: siblingTool(java, 'keytool'), log })
     : undefined
 
-  const temporary = options.dir === undefined
+  // A dir we made is removed by stop() unless asked to keep it; a given dir never is.
+  const temporary = options.dir === undefined && !options.keepDir
   let dir: string
   if (options.dir === undefined) {
     const root = process.env.KAFKA_WIRE_STATE_ROOT || tmpdir()
@@ -302,9 +303,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     } catch (error) {
       await Promise.all(state.nodes.map((node) => terminate(node, 'SIGKILL', 5000)))
       active.delete(cluster)
-      const portClash = state.nodes.some((node) =>
-        /BindException|Address already in use/.test(readTail(node.logPath, 200)),
-      )
+      const portClash = state.nodes.some((node) => /BindException|Address already in use/.test(logErrors(node.logPath)))
       if (portClash && options.basePort === undefined && attempt < 3) {
         log('a port was taken between choosing and binding it; retrying with new ports')
         continue
@@ -421,11 +420,16 @@ export async function ensureKafkaJars(
   mkdirSync(home, { recursive: true })
   await withLock(join(home, '.lock'), async () => {
     if (complete()) return
-    const profile = Number(version.split('.')[0]) >= 4 ? 'kafka-4' : 'kafka-3'
+    const profile = majorVersion(version) >= 4 ? 'kafka-4' : 'kafka-3'
     options.log?.(`resolving Kafka ${version} jars with Maven into ${libDir} (first run only)`)
     rmSync(libDir, { recursive: true, force: true })
     const args = ['-B', '-q', '-f', POM_PATH, '-P', profile, `-Dkafka.version=${version}`, `-Dlib.dir=${libDir}`]
-    await run('mvn', [...args, 'dependency:copy-dependencies'], { timeoutMs: 20 * 60_000 })
+    try {
+      await run('mvn', [...args, 'dependency:copy-dependencies'], { timeoutMs: 20 * 60_000 })
+    } catch (error) {
+      rmSync(libDir, { recursive: true, force: true }) // no half-filled lib dir
+      throw error
+    }
     const jars = readdirSync(libDir).filter((name) => name.endsWith('.jar'))
     writeFileSync(marker, `${JSON.stringify({ version, profile, jars: jars.length, at: new Date().toISOString() })}\n`)
     if (!complete()) throw new Error(`Maven finished but ${libDir} lacks kafka_2.13-${version}.jar`)
@@ -621,7 +625,7 @@ async function layoutCluster(input: LayoutInput): Promise<ClusterState> {
     version: input.version,
     clusterId: newClusterId(),
     dir: input.dir,
-    temporary: input.temporary && !input.keepDir,
+    temporary: input.temporary,
     host,
     auth: input.auth ?? false,
     users: input.auth ? (input.users ?? DEFAULT_USERS) : [],
@@ -939,10 +943,31 @@ function killActiveSync(): void {
 
 function formatLogTails(nodes: readonly NodeState[], lines: number): string {
   return nodes
-    .map(
-      (node) => `----- node ${node.id}: ${node.logPath} (last ${lines} lines) -----\n${readTail(node.logPath, lines)}`,
-    )
+    .map((node) => {
+      const errors = logErrors(node.logPath)
+      const head = errors ? `----- node ${node.id}: first errors -----\n${errors}\n` : ''
+      return `${head}----- node ${node.id}: ${node.logPath} (last ${lines} lines) -----\n${readTail(node.logPath, lines)}`
+    })
     .join('\n')
+}
+
+/** The first ERROR/FATAL lines of a log, each with the exception line that follows it: the cause, usually. */
+function logErrors(path: string, max = 8): string {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch {
+    return ''
+  }
+  const lines = text.split('\n')
+  const found: string[] = []
+  for (let i = 0; i < lines.length && found.length < max; i++) {
+    if (/^\[[^\]]+\] (ERROR|FATAL) /.test(lines[i]!)) {
+      found.push(lines[i]!)
+      if (lines[i + 1] && !lines[i + 1]!.startsWith('[')) found.push(lines[i + 1]!)
+    }
+  }
+  return found.join('\n')
 }
 
 function readTail(path: string, lines: number): string {
@@ -1087,7 +1112,8 @@ function run(command: string, args: string[], options: { cwd?: string; timeoutMs
       (error, stdout, stderr) => {
         if (!error) return ok(stdout)
         const output = `${stdout}${stderr}`.trim().split('\n').slice(-40).join('\n')
-        fail(new Error(`${command} ${args.join(' ')} failed: ${error.message.split('\n')[0]}\n${output}`))
+        const how = error.killed ? `timed out after ${options.timeoutMs ?? 120_000} ms` : `exit code ${error.code}`
+        fail(new Error(`${command} ${args.join(' ')} failed (${how})\n${output}`))
       },
     )
   })

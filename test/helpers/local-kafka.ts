@@ -2,7 +2,7 @@
 // of their own started through src/tools/local-broker.ts. Also kcat and Kafka's Java client for auth checks.
 
 import { execFile } from 'node:child_process'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
@@ -71,7 +71,11 @@ export function kcatMetadata(broker: string, settings: Record<string, string>, m
  * Kafka's own Java client (TopicCommand --list) with client properties: the reference for SCRAM, since kcat builds
  * on librdkafka < 2.6.1 fail SCRAM against Kafka 4.x brokers (confluentinc/librdkafka#4895).
  */
-export function javaListTopics(cluster: Cluster, broker: string, properties: Record<string, string>) {
+export async function javaListTopics(
+  cluster: Cluster,
+  broker: string,
+  properties: Record<string, string>,
+): Promise<CommandResult> {
   const dir = mkdtempSync(join(tmpdir(), 'kafka-wire-client-'))
   const file = join(dir, 'client.properties')
   writeFileSync(
@@ -84,23 +88,29 @@ export function javaListTopics(cluster: Cluster, broker: string, properties: Rec
   const logFlag = cluster.version.startsWith('3.')
     ? `-Dlog4j.configuration=file:${log}`
     : `-Dlog4j2.configurationFile=${log}`
-  return runTool(
-    cluster.state.java,
-    [
-      '-XX:TieredStopAtLevel=1',
-      '-XX:+UseSerialGC',
-      logFlag,
-      '-cp',
-      join(cluster.state.libDir, '*'),
-      'org.apache.kafka.tools.TopicCommand',
-      '--bootstrap-server',
-      broker,
-      '--command-config',
-      file,
-      '--list',
-    ],
-    60_000,
-  )
+  const classpath = join(cluster.state.libDir, '*')
+  const tool = 'org.apache.kafka.tools.TopicCommand'
+  try {
+    return await runTool(
+      cluster.state.java,
+      [
+        '-XX:TieredStopAtLevel=1',
+        '-XX:+UseSerialGC',
+        logFlag,
+        '-cp',
+        classpath,
+        tool,
+        '--bootstrap-server',
+        broker,
+        '--command-config',
+        file,
+        '--list',
+      ],
+      60_000,
+    )
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
 }
 
 /**
