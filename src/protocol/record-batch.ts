@@ -212,6 +212,36 @@ function putBytes(buf: Buffer, o: number, src: Uint8Array): number {
   return o + n
 }
 
+/** UTF-8 length of a header key; short ASCII keys (the usual case) are measured without leaving JS. */
+function utf8Length(s: string): number {
+  const n = s.length
+  if (n > 64) return Buffer.byteLength(s, 'utf8')
+  for (let i = 0; i < n; i++) if (s.charCodeAt(i) > 0x7f) return Buffer.byteLength(s, 'utf8')
+  return n
+}
+
+/** A varint-length-prefixed UTF-8 string; short ASCII strings are copied char by char. */
+function putString(buf: Buffer, o: number, s: string): number {
+  const n = s.length
+  if (n <= 64) {
+    let ascii = true
+    for (let i = 0; i < n; i++) {
+      if (s.charCodeAt(i) > 0x7f) {
+        ascii = false
+        break
+      }
+    }
+    if (ascii) {
+      o = putVarint(buf, o, n)
+      for (let i = 0; i < n; i++) buf[o + i] = s.charCodeAt(i)
+      return o + n
+    }
+  }
+  const kl = Buffer.byteLength(s, 'utf8')
+  o = putVarint(buf, o, kl)
+  return o + buf.write(s, o, kl, 'utf8')
+}
+
 // ----------------------------------------------------------------------------------------- encoding
 
 export interface RecordHeaderInput {
@@ -270,7 +300,7 @@ function recordBodySize(rec: RecordInput, timestampDelta: number, offsetDelta: n
   size += sizeOfVarint(headers.length)
   for (let i = 0; i < headers.length; i++) {
     const h = headers[i]
-    const kl = Buffer.byteLength(h.key, 'utf8')
+    const kl = utf8Length(h.key)
     size += sizeOfVarint(kl) + kl
     const hv = h.value
     size += hv == null ? 1 : sizeOfVarint(hv.length) + hv.length
@@ -308,9 +338,7 @@ function writeRecords(
     o = putVarint(buf, o, headers.length)
     for (let j = 0; j < headers.length; j++) {
       const h = headers[j]
-      const kl = Buffer.byteLength(h.key, 'utf8')
-      o = putVarint(buf, o, kl)
-      o += buf.write(h.key, o, kl, 'utf8')
+      o = putString(buf, o, h.key)
       const hv = h.value
       if (hv == null) buf[o++] = 1
       else o = putBytes(buf, putVarint(buf, o, hv.length), hv)
@@ -520,6 +548,31 @@ function readNullableBytes(buf: Buffer, end: number, what: string): Buffer | nul
   return buf.subarray(start, start + n)
 }
 
+// Header keys repeat (trace ids, content types...): a small direct-mapped cache from key bytes to the decoded
+// string saves a UTF-8 decode and a string per header. Bounded: 512 slots of keys up to 64 bytes.
+const INTERN_SLOTS = 512
+const INTERN_MAX_KEY = 64
+const internBytes: (Uint8Array | null)[] = new Array(INTERN_SLOTS).fill(null)
+const internStrings: string[] = new Array(INTERN_SLOTS).fill('')
+
+function headerKey(buf: Buffer, start: number, end: number): string {
+  const n = end - start
+  if (n > INTERN_MAX_KEY) return buf.toString('utf8', start, end)
+  let h = n
+  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i], 0x01000193)
+  const slot = (h ^ (h >>> 15)) & (INTERN_SLOTS - 1)
+  const cached = internBytes[slot]
+  if (cached !== null && cached.length === n) {
+    let i = 0
+    while (i < n && cached[i] === buf[start + i]) i++
+    if (i === n) return internStrings[slot]
+  }
+  const key = buf.toString('utf8', start, end)
+  internBytes[slot] = Uint8Array.prototype.slice.call(buf, start, end)
+  internStrings[slot] = key
+  return key
+}
+
 function decodeHeaders(buf: Buffer, end: number, count: number): RecordHeader[] {
   const headers: RecordHeader[] = new Array(count)
   for (let i = 0; i < count; i++) {
@@ -528,7 +581,7 @@ function decodeHeaders(buf: Buffer, end: number, count: number): RecordHeader[] 
     if (kl < 0 || kl > end - pos) throw new DecodeError(`bad header key length ${kl} at offset ${at}`, { at })
     const ks = pos
     pos += kl
-    const key = buf.toString('utf8', ks, pos)
+    const key = headerKey(buf, ks, pos)
     headers[i] = { key, value: readNullableBytes(buf, end, 'header value') }
   }
   return headers

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { CompressionName } from '../../src/protocol/compression.js'
+import * as crc from '../../src/protocol/crc32c.js'
 import {
   ControlRecordType,
   controlRecordType,
@@ -389,6 +390,32 @@ test('a batch too big for the shared scratch writer still round-trips (and the s
     assert.is(batch.records.length, 600)
     assert.ok(batch.records[599].value?.equals(Buffer.alloc(10_000, 599)))
   }
+})
+
+test('header keys: thousands of distinct keys (interning cache collisions), long and non-ASCII keys', () => {
+  const keys = Array.from({ length: 3000 }, (_, i) =>
+    i % 3 === 0 ? `k${i}` : i % 3 === 1 ? `ключ-${i}` : `long-${i}-${'x'.repeat(70)}`,
+  )
+  const records = keys.map((key, i) => ({ value: null, headers: [{ key, value: Buffer.from([i & 0xff]) }] }))
+  for (let round = 0; round < 2; round++) {
+    const w = new Writer()
+    encodeRecordBatch(w, { records })
+    const [batch] = decodeRecordBatches(w.view())
+    batch.records.forEach((r, i) => {
+      assert.is(r.headers[0].key, keys[i])
+      assert.is(r.headers[0].value?.[0], i & 0xff)
+    })
+  }
+  // A key with invalid UTF-8 decodes with replacement characters, consistently.
+  const w = new Writer()
+  encodeRecordBatch(w, { records: [{ value: null, headers: [{ key: 'ab', value: null }] }] })
+  const buf = w.toBuffer()
+  const at = buf.lastIndexOf('ab')
+  buf[at] = 0xff
+  const { crc32c } = crc
+  buf.writeUInt32BE(crc32c(buf.subarray(21)), 17)
+  assert.is(decodeRecordBatches(buf)[0].records[0].headers[0].key, '\ufffdb')
+  assert.is(decodeRecordBatches(buf)[0].records[0].headers[0].key, '\ufffdb')
 })
 
 test('decoded batches are plain objects with every field (stable shape)', () => {
