@@ -279,6 +279,9 @@ export interface RecordBatchInput {
   timestampType?: TimestampType
 }
 
+/** Timestamps stay below 2^51 ms (year 71,000) so that every timestamp delta is exact in a JS number. */
+const MAX_TIMESTAMP = 2 ** 51
+
 export interface EncodeRecordBatchOptions {
   /** Timestamp of records without one (default Date.now(), read once per batch). */
   now?: number
@@ -354,8 +357,9 @@ function checkRecord(rec: RecordInput, i: number): void {
   if (value !== null && !(value instanceof Uint8Array)) {
     throw new EncodeError(`record ${i}: value must be a Buffer or null`)
   }
-  if (timestamp !== undefined && !Number.isSafeInteger(timestamp)) {
-    throw new EncodeError(`record ${i}: timestamp must be an integer number of milliseconds, got ${timestamp}`)
+  // Java rejects negative timestamps (but -1, "no timestamp"); below 2^51 every delta is an exact varlong.
+  if (timestamp !== undefined && !(Number.isInteger(timestamp) && timestamp >= -1 && timestamp < MAX_TIMESTAMP)) {
+    throw new EncodeError(`record ${i}: timestamp must be an integer number of milliseconds >= -1, got ${timestamp}`)
   }
   if (headers !== undefined) {
     if (!Array.isArray(headers)) throw new EncodeError(`record ${i}: headers must be an array`)
@@ -395,6 +399,8 @@ class PreparedRecordBatch implements EncodableRecords {
       (input.isTransactional ? TRANSACTIONAL_FLAG : 0) |
       (input.isControl ? CONTROL_FLAG : 0)
     const now = options.now ?? Date.now()
+    if (!(Number.isInteger(now) && now >= -1 && now < MAX_TIMESTAMP))
+      throw new EncodeError(`bad 'now' timestamp ${now}`)
     this.now = now
     // Base timestamp: the first record's, like the Java client (deltas may be negative).
     let base = -1
@@ -530,6 +536,8 @@ function readVarlong(buf: Buffer, end: number): number {
     if (b < 0x80) break
     mul *= 0x80
   }
+  // Below 2^53 every step above was exact; beyond, the value is no offset or timestamp delta.
+  if (z > Number.MAX_SAFE_INTEGER) throw new DecodeError(`varlong beyond 2^53 at offset ${pos}`, { at: pos })
   pos = o
   return z % 2 === 0 ? z / 2 : -(z + 1) / 2
 }

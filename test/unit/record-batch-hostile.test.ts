@@ -181,6 +181,7 @@ test('hostile record fields: lengths, key/value/header sizes, over-long varints'
     ['varint over 32 bits', Buffer.from([0x12, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x7f, 1, 1, 0])],
     ['varlong over 2^53', Buffer.from([0x1a, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0, 1, 1, 0])],
     ['varint running off the end', Buffer.from([0x80, 0x80, 0x80])],
+    ['8-byte varlong above 2^53', Buffer.from([0x1a, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0, 1, 1, 0])],
   ]
   for (const [what, bytes] of records) {
     const buf = withRecords(bytes, 1)
