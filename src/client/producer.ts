@@ -16,8 +16,8 @@ import {
 import { prepareRecordBatch, type RecordHeaderInput, TimestampType } from '../protocol/record-batch.js'
 import { AsyncQueue } from './async-queue.js'
 import { ConfigError, ProduceError } from './errors.js'
+import { type Partitioner, type PartitionerName, type ResolvedPartitioner, resolvePartitioner } from './partitioners.js'
 import { Batch, PartitionState, type QueuedMessage, type RecordMetadata } from './producer-batch.js'
-import { type MessagePartitioner, resolvePartitioner } from './producer-partitioning.js'
 import { topicNameProblem } from './topics.js'
 
 export type { RecordMetadata } from './producer-batch.js'
@@ -85,7 +85,7 @@ export interface ProducerConfig<K = Buffer | string | null, V = Buffer | string 
   /** How long to wait for an unknown topic to appear in metadata before failing its messages (ms). Default 5000. */
   unknownTopicTimeoutMs?: number
   /** 'default' (explicit partition, else murmur2 of the key like Java, else sticky), or a partitioner. */
-  partitioner?: MessagePartitioner | 'default' | 'murmur2' | 'sticky' | 'round-robin' | 'random' | 'fnv1a' | 'manual'
+  partitioner?: Partitioner | PartitionerName
   keySerializer?: Serializer<K>
   valueSerializer?: Serializer<V>
   /** Report deliveries on `successes()` (Sarama Return.Successes). Default false. */
@@ -152,7 +152,7 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> ex
   private readonly bufferBytes: number
   private readonly maxBlockMs: number
   private readonly unknownTopicTimeoutMs: number
-  private readonly partitioner: MessagePartitioner
+  private readonly partitioner: ResolvedPartitioner
   private readonly keySerializer: Serializer<K> | undefined
   private readonly valueSerializer: Serializer<V> | undefined
   private readonly returnSuccesses: boolean
@@ -258,6 +258,8 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> ex
       this.connectPromise = (async () => {
         await this.cluster.connect()
         if (this.idempotent) await this.initProducerId()
+        // Messages accepted while connecting are waiting: the drains they asked for found no producer id yet.
+        this.scheduleDrain()
         const every = Math.max(10, Math.min(1000, this.deliveryTimeoutMs / 10))
         this.sweepTimer = setInterval(() => this.sweep(), every)
         this.sweepTimer.unref()
@@ -475,7 +477,7 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> ex
           : this.partitioner.partition(
               { topic: message.topic, key: queued.key, value: queued.value },
               states.length,
-              this.availablePartitions(message.topic),
+              this.available.get(message.topic),
             )
     } catch (err) {
       this.finish(queued, asProduceError(err, 'ERR_PARTITION', message.topic), null)
@@ -515,6 +517,7 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> ex
     }
     batch.records.push(queued)
     batch.bytes += queued.size
+    this.partitioner.onAppend(state.topic, state.partition, queued.size)
     if (
       batch.bytes >= this.flushBytes ||
       (this.flushMessages > 0 && batch.records.length >= this.flushMessages) ||
@@ -528,14 +531,17 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> ex
   private closeBatch(batch: Batch): void {
     if (batch.closed) return
     batch.closed = true
-    this.partitioner.onBatchClosed?.(batch.topic, batch.partition)
+    this.partitioner.onBatchClosed(batch.topic, batch.partition)
   }
 
-  private availablePartitions(topic: string): number[] {
+  /** Partitions with a leader, per topic: rebuilt on each metadata update, not per message. */
+  private readonly available = new Map<string, readonly number[]>()
+
+  private updateAvailable(topic: string): void {
     const info = this.cluster.topics.get(topic)
     const out: number[] = []
     if (info) for (const p of info.partitions) if (p && p.leader >= 0) out.push(p.partition)
-    return out
+    this.available.set(topic, out)
   }
 
   private waitForBuffer(bytes: number): Promise<void> {
@@ -724,12 +730,14 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> ex
       }
       this.pendingTopics.delete(topic)
       const states = this.ensurePartitions(topic, info.partitions.length)
+      this.updateAvailable(topic)
       for (const { message, queued } of pending.messages) this.append(states, message, queued)
     }
-    // Partition counts may grow.
+    // Partition counts may grow, leaders move.
     for (const [topic, states] of this.partitions) {
       const info = this.cluster.topics.get(topic)
       if (info && info.partitions.length > states.length) this.ensurePartitions(topic, info.partitions.length)
+      this.updateAvailable(topic)
     }
     this.checkFlushed()
     this.scheduleDrain()
