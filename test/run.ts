@@ -47,6 +47,7 @@ const totals: Counts = { passed: 0, failed: 0, skipped: 0 }
 const timings: string[] = []
 let current: ReturnType<typeof spawn> | undefined
 let cluster: Cluster | undefined
+let brokerStarted: string | undefined
 let stateRoot: string | undefined
 
 function say(line = ''): void {
@@ -187,6 +188,7 @@ async function integration(files: string[], broker: Promise<Cluster | undefined>
   if (broker) {
     try {
       const local = await broker
+      if (brokerStarted) say(brokerStarted)
       if (local) {
         env.KAFKA_BROKERS = local.bootstrap
         env.KAFKA_WIRE_CLUSTER_DIR = local.dir
@@ -285,7 +287,8 @@ async function main(): Promise<number> {
     // The shared broker has the SASL/SSL listeners too: one start per run instead of a dedicated auth cluster.
     broker = startCluster({ version, auth: true, log: (message) => say(`kafka: ${message}`) }).then((local) => {
       cluster = local
-      say(`Kafka ${local.version} started on ${local.bootstrap} in ${Date.now() - started} ms`)
+      // Printed when the integration tier begins, not in the middle of the unit tests' output.
+      brokerStarted = `Kafka ${local.version} started on ${local.bootstrap} in ${Date.now() - started} ms`
       return local
     })
     broker.catch(() => {}) // reported by integration()
