@@ -16,6 +16,7 @@ import {
 import { prepareRecordBatch, type RecordHeaderInput, TimestampType } from '../protocol/record-batch.js'
 import { AsyncQueue } from './async-queue.js'
 import { ConfigError, ProduceError } from './errors.js'
+import { type Counter, type Histogram, type Meter, MetricsRegistry, type Timer } from './metrics.js'
 import { type Partitioner, type PartitionerName, type ResolvedPartitioner, resolvePartitioner } from './partitioners.js'
 import { Batch, PartitionState, type QueuedMessage, type RecordMetadata } from './producer-batch.js'
 import { topicNameProblem } from './topics.js'
@@ -92,6 +93,8 @@ export interface ProducerConfig<K = Buffer | string | null, V = Buffer | string 
   returnSuccesses?: boolean
   /** Report failures of `produce()` messages without a callback on `errors()`. Default true. */
   returnErrors?: boolean
+  /** Where the producer's metrics go; default: a registry of its own (`producer.metrics`). */
+  metrics?: MetricsRegistry
 }
 
 /** A delivery reported on `successes()`. */
@@ -183,6 +186,20 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> ex
   private connectPromise: Promise<void> | null = null
   private metadataRefreshing = false
 
+  /** The producer's metrics: messages, bytes, batches, compression, latency, errors, retries, buffer use. */
+  readonly metrics: MetricsRegistry
+  private readonly m: {
+    messagesSent: Meter
+    messagesFailed: Meter
+    bytesSent: Meter
+    batchRecords: Histogram
+    batchBytes: Histogram
+    compressionRatio: Histogram
+    requestLatency: Timer
+    requestErrors: Meter
+    retries: Counter
+  }
+
   private readonly successQueue: AsyncQueue<ProducerSuccess<ProducerMessage<K, V>>>
   private readonly errorQueue: AsyncQueue<ProducerFailure<ProducerMessage<K, V>>>
 
@@ -245,6 +262,22 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> ex
         this.freeBytes(bytes)
       }
     }
+    this.metrics = config.metrics ?? new MetricsRegistry()
+    const reg = this.metrics
+    this.m = {
+      messagesSent: reg.meter('producer.messages.sent'),
+      messagesFailed: reg.meter('producer.messages.failed'),
+      bytesSent: reg.meter('producer.bytes.sent'),
+      batchRecords: reg.histogram('producer.batch.records'),
+      batchBytes: reg.histogram('producer.batch.bytes'),
+      compressionRatio: reg.histogram('producer.compression.ratio'),
+      requestLatency: reg.timer('producer.request.latency'),
+      requestErrors: reg.meter('producer.request.errors'),
+      retries: reg.counter('producer.retries'),
+    }
+    reg.gauge('producer.buffer.bytes', () => this.bufferUsed)
+    reg.gauge('producer.buffer.available', () => this.bufferBytes - this.bufferUsed)
+    reg.gauge('producer.inflight.requests', () => this.inflightRequests)
     this.successQueue = new AsyncQueue<ProducerSuccess<ProducerMessage<K, V>>>(onTake)
     this.errorQueue = new AsyncQueue<ProducerFailure<ProducerMessage<K, V>>>(onTake)
   }
@@ -626,6 +659,7 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> ex
 
   private failBatch(batch: Batch, err: ProduceError): void {
     this.queuedMessages -= batch.records.length
+    this.m.messagesFailed.mark(batch.records.length)
     if (producerChannels.batchFailed.hasSubscribers) {
       producerChannels.batchFailed.publish({
         topic: batch.topic,
@@ -651,6 +685,7 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> ex
       })
     }
     const records = batch.records
+    this.m.messagesSent.mark(records.length)
     for (let i = 0; i < records.length; i++) {
       const r = records[i]
       this.finish(r, null, {
@@ -960,6 +995,11 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> ex
       }
       const size = batch.prepared.byteLength
       if (batches.length > 0 && bytes + size > this.maxRequestBytes) break
+      if (batch.attempts === 0) {
+        this.m.batchRecords.update(batch.records.length)
+        this.m.batchBytes.update(size)
+        if (this.compression !== 0) this.m.compressionRatio.update(batch.bytes / size)
+      } else this.m.retries.inc()
       bytes += size
       state.queue.shift()
       if (this.idempotent) {
@@ -1001,12 +1041,15 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> ex
       }
     }
     this.inflightRequests++
+    this.m.bytesSent.mark(bytes)
     const expectResponse = this.acks !== 0
+    const stopTimer = this.m.requestLatency.start()
     connection
       .request(Produce, request, { expectResponse, timeoutMs: this.requestTimeoutMs + 5000 })
       .then(
         (response) => {
           this.inflightRequests--
+          stopTimer()
           if (!expectResponse || response === undefined) {
             for (const b of batches) this.succeedBatch(b, null)
             return
@@ -1015,6 +1058,8 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> ex
         },
         (err) => {
           this.inflightRequests--
+          stopTimer()
+          this.m.requestErrors.mark()
           this.onRequestFailed(batches, err)
         },
       )

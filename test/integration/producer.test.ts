@@ -264,6 +264,23 @@ test('idempotence with acks other than all, or more than 5 in flight, is refused
   assert.doesNotThrow(() => new Producer({ brokers, acks: 1, idempotent: false, maxInFlight: 10 }))
 })
 
+test('metrics: messages, bytes, batches, compression ratio, latency and buffer use are recorded', async () => {
+  const topic = await newTopic(2)
+  const producer = new Producer({ brokers, compression: 'gzip' })
+  const value = Buffer.alloc(500, 0x61)
+  await producer.send(Array.from({ length: 400 }, () => ({ topic, value })))
+  const snap = producer.metrics.snapshot() as Record<string, Record<string, number>>
+  assert.equal(snap['producer.messages.sent'].count, 400)
+  assert.ok(snap['producer.bytes.sent'].count > 0)
+  assert.ok(snap['producer.batch.records'].count >= 1)
+  assert.ok(snap['producer.batch.records'].max <= 400)
+  assert.ok(snap['producer.compression.ratio'].min > 5, 'repeated bytes compress well with gzip')
+  assert.ok(snap['producer.request.latency'].count >= 1)
+  assert.equal(snap['producer.buffer.bytes'].value, 0, 'nothing left in the buffer')
+  assert.equal(snap['producer.messages.failed'].count, 0)
+  await producer.close()
+})
+
 test('acks=0 and acks=1 without idempotence deliver too', async () => {
   const topic = await newTopic(1)
   const zero = new Producer({ brokers, acks: 0, idempotent: false })
