@@ -1,2 +1,70 @@
 // Public API of kafka-wire. Deep imports are not part of the contract.
-export {}
+
+// client
+export { Admin, type AdminConfig, type CreateTopicsOptions, type NewTopic } from './client/admin.js'
+export { ConfigError, ProduceError } from './client/errors.js'
+export {
+  Counter,
+  Gauge,
+  Histogram,
+  Meter,
+  type MetricSnapshot,
+  MetricsRegistry,
+  type MetricsRegistryOptions,
+  metricKey,
+  Timer,
+} from './client/metrics.js'
+export {
+  DefaultPartitioner,
+  defaultPartitioner,
+  fnv1aPartitioner,
+  manualPartitioner,
+  murmur2Partitioner,
+  type Partitioner,
+  type PartitionerFunction,
+  type PartitionerName,
+  type PartitionerObject,
+  RoundRobinPartitioner,
+  randomPartitioner,
+  roundRobinPartitioner,
+  StickyPartitioner,
+  stickyPartitioner,
+} from './client/partitioners.js'
+export {
+  type Acks,
+  type FlushConfig,
+  type MessageHeaders,
+  Producer,
+  type ProducerConfig,
+  type ProducerFailure,
+  type ProducerMessage,
+  type ProducerSuccess,
+  producerChannels,
+  type RecordMetadata,
+  type Serializer,
+} from './client/producer.js'
+export { topicNameProblem } from './client/topics.js'
+// network
+export { type BackoffOptions, backoffDelay } from './network/backoff.js'
+export { type BrokerInfo, Cluster, type ClusterOptions, type PartitionInfo, type TopicInfo } from './network/cluster.js'
+export { Connection, type ConnectionOptions, channels, type RequestOptions } from './network/connection.js'
+export { AuthenticationError, ConnectionError, ProtocolViolationError, TimeoutError } from './network/errors.js'
+export { ConnectionPool, type PoolOptions, type TrafficClass } from './network/pool.js'
+export { type OAuthBearerToken, type SaslConfig, type ScramMechanism, saslAuthenticator } from './network/sasl.js'
+// protocol
+export type { Api } from './protocol/api.js'
+export { CompressionUnavailableError } from './protocol/compression.js'
+export { ErrorCode, errorByCode, isRetriable, KafkaError } from './protocol/error-codes.js'
+export { DecodeError, EncodeError, KafkaWireError, UnsupportedVersionError } from './protocol/errors.js'
+export { murmur2, partitionForKey, toPositive } from './protocol/murmur2.js'
+export { Reader } from './protocol/reader.js'
+export {
+  CorruptRecordError,
+  decodeRecordBatches,
+  encodeRecordBatch,
+  type KafkaRecord,
+  prepareRecordBatch,
+  type RecordBatch,
+  type RecordHeader,
+} from './protocol/record-batch.js'
+export { Writer } from './protocol/writer.js'
