@@ -54,6 +54,10 @@ export async function runBrokerCommand(argv: string[], io: CommandIO = consoleIO
     return 2
   }
   const { command, values } = parsed
+  if (values.help || command === 'help') {
+    io.out(USAGE)
+    return 0
+  }
   const dir = resolve(values.dir ?? DEFAULT_STATE_DIR)
 
   switch (command) {
@@ -130,6 +134,7 @@ function parse(argv: string[]) {
       port: { type: 'string' },
       dir: { type: 'string' },
       lines: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
   })
   for (const key of ['nodes', 'port', 'lines'] as const) {
