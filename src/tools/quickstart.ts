@@ -1,40 +1,105 @@
 // `npm start`: the quickstart on the embedded default. Starts a local Apache Kafka broker (or uses
-// KAFKA_BROKERS), connects with kafka-wire, shows what the cluster speaks, and stops what it started.
-// The producer and consumer issues grow this into a produce-then-consume run.
-import { Cluster } from '../network/cluster.js'
-import { API_NAMES } from '../protocol/api-names.js'
+// KAFKA_BROKERS), produces messages with kafka-wire's producer while showing live progress, then prints
+// throughput and send-to-acknowledgement latency percentiles, and stops what it started.
+// The consumer issue adds the second half: consuming the same messages in a group.
+import { Admin } from '../client/admin.js'
+import { Producer } from '../client/producer.js'
 import { startCluster } from './local-broker.js'
 
+const COUNT = Number(process.env.QUICKSTART_MESSAGES) || 200_000
+const VALUE_BYTES = 100
+const PARTITIONS = 3
+
+function percentile(sorted: Float64Array, p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
+}
+
 async function main(): Promise<void> {
-  let bootstrap = process.env.KAFKA_BROKERS
+  let brokers = process.env.KAFKA_BROKERS
   let stop: (() => Promise<void>) | undefined
-  if (!bootstrap) {
-    console.log('starting a local Apache Kafka broker (first run downloads its jars from Maven Central) ...')
+  if (!brokers) {
+    console.log('starting a local Apache Kafka broker (the first run downloads its jars from Maven Central) ...')
     const started = Date.now()
     const local = await startCluster({ log: (m) => console.log(`  ${m}`) })
-    bootstrap = local.bootstrap
+    brokers = local.bootstrap
     stop = () => local.stop()
-    console.log(`Kafka ${local.version} is up on ${bootstrap} (${Date.now() - started} ms)`)
+    console.log(`Kafka ${local.version} is up on ${brokers} (${Date.now() - started} ms)`)
   }
-  const cluster = new Cluster({ bootstrap, clientId: 'kafka-wire-quickstart' })
+  const admin = new Admin({ brokers, clientId: 'kafka-wire-quickstart' })
+  const producer = new Producer({ brokers, clientId: 'kafka-wire-quickstart', compression: 'lz4' })
+  const topic = `quickstart-${Date.now()}`
   try {
+    await admin.createTopics([{ topic, partitions: PARTITIONS, replicationFactor: 1 }])
+    console.log(
+      `topic ${topic} (${PARTITIONS} partitions); producing ${COUNT.toLocaleString('en-US')} messages of ${VALUE_BYTES} B, lz4, acks all, idempotent`,
+    )
+    await producer.connect()
+
+    const latencies = new Float64Array(COUNT)
+    const value = Buffer.alloc(VALUE_BYTES, 0x2e)
+    let sent = 0
+    let acked = 0
+    let failed = 0
+    let firstError: Error | null = null
     const t0 = performance.now()
-    await cluster.connect()
-    const ms = (performance.now() - t0).toFixed(1)
-    console.log(`connected in ${ms} ms: cluster ${cluster.clusterId}, controller ${cluster.controllerId}`)
-    for (const b of cluster.brokers.values()) console.log(`  broker ${b.nodeId} at ${b.host}:${b.port}`)
-    const [connection] = cluster.pool.openConnections()
-    if (connection) {
-      console.log('API versions the broker speaks:')
-      const rows: string[] = []
-      for (const [key, range] of [...connection.brokerVersions].sort((a, b) => a[0] - b[0])) {
-        const name = API_NAMES[key]
-        if (name) rows.push(`  ${String(key).padStart(2)} ${name.padEnd(26)} broker ${range.min}-${range.max}`)
+    const tty = process.stdout.isTTY === true
+    let lastLine = 0
+    const progress = (final = false) => {
+      const now = performance.now()
+      if (!final && now - lastLine < (tty ? 100 : 1000)) return
+      lastLine = now
+      const seconds = (now - t0) / 1000
+      const rate = Math.round(acked / Math.max(seconds, 1e-3)).toLocaleString('en-US')
+      const pct = ((acked / COUNT) * 100).toFixed(0).padStart(3)
+      const line = `  ${pct}%  ${acked.toLocaleString('en-US')} acknowledged  ${rate} msg/s  buffer ${(producer.bufferedBytes / 1024).toFixed(0)} KiB`
+      if (tty) process.stdout.write(`\r${line}${final ? '\n' : ''}`)
+      else console.log(line)
+    }
+    await new Promise<void>((resolve) => {
+      const onDone = (i: number, at: number) => (err: Error | null) => {
+        latencies[i] = performance.now() - at
+        if (err) {
+          failed++
+          firstError ??= err
+        } else acked++
+        progress()
+        if (acked + failed === COUNT) resolve()
       }
-      console.log(rows.join('\n'))
+      const pump = () => {
+        while (sent < COUNT) {
+          const i = sent
+          if (!producer.produce({ topic, key: `user-${i % 1000}`, value }, onDone(i, performance.now()))) {
+            producer.once('drain', pump)
+            return
+          }
+          sent++
+        }
+      }
+      pump()
+    })
+    progress(true)
+    const seconds = (performance.now() - t0) / 1000
+    latencies.sort()
+    console.log(
+      `produced ${acked.toLocaleString('en-US')} messages in ${seconds.toFixed(2)} s: ` +
+        `${Math.round(acked / seconds).toLocaleString('en-US')} msg/s, ${((acked * VALUE_BYTES) / seconds / 1e6).toFixed(1)} MB/s of values`,
+    )
+    console.log(
+      `send-to-ack latency: p50 ${percentile(latencies, 50).toFixed(1)} ms, p95 ${percentile(latencies, 95).toFixed(1)} ms, ` +
+        `p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${latencies[COUNT - 1].toFixed(1)} ms`,
+    )
+    const snap = producer.metrics.snapshot() as unknown as Record<string, Record<string, number>>
+    const batch = snap['producer.batch.records']
+    const ratio = snap['producer.compression.ratio']
+    console.log(`batches: ${batch.count} (median ${batch.p50} messages), lz4 ratio ${ratio.p50?.toFixed(2)}x`)
+    if (failed > 0) {
+      console.log(`${failed} messages failed; first error: ${firstError}`)
+      process.exitCode = 1
     }
   } finally {
-    cluster.close()
+    await producer.close()
+    await admin.deleteTopics([topic], { ignoreMissing: true }).catch(() => {})
+    admin.close()
     await stop?.()
   }
 }
