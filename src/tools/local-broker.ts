@@ -249,9 +249,13 @@ export class Cluster {
   async startNode(id: number, timeoutMs = this.state.startTimeoutMs): Promise<void> {
     const node = this.node(id)
     if (livePid(node) !== undefined) throw new Error(`node ${id} is already running (pid ${livePid(node)})`)
-    active.add(this)
     const handle = spawnNode(this.state, node)
-    await waitReady(this.state, node, handle, Date.now() + timeoutMs)
+    try {
+      await waitReady(this.state, node, handle, Date.now() + timeoutMs)
+    } catch (error) {
+      await terminate(node, 'SIGKILL', 5000)
+      throw error
+    }
   }
 
   /** The last lines of each node's log, formatted for printing. */
