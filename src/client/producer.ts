@@ -423,20 +423,28 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> ex
 
   /** Validate and serialize; null (after reporting the error) when the message cannot be sent. */
   private prepare(message: ProducerMessage<K, V>, done: Callback | null): QueuedMessage | null {
-    const fail = (err: ProduceError): null => {
-      if (done) done(err, null)
-      else this.report(message, err)
-      return null
-    }
-    if (this.fatal) return fail(this.fatal)
+    if (this.fatal) return this.rejectMessage(message, done, this.fatal)
     if (this.state === 'closing' || this.state === 'closed') {
-      return fail(new ProduceError('ERR_PRODUCER_CLOSED', 'the producer is closed'))
+      return this.rejectMessage(message, done, new ProduceError('ERR_PRODUCER_CLOSED', 'the producer is closed'))
     }
     if (message === null || typeof message !== 'object') {
-      return fail(new ProduceError('ERR_SERIALIZATION', 'a message must be an object with topic and value'))
+      return this.rejectMessage(
+        message,
+        done,
+        new ProduceError('ERR_SERIALIZATION', 'a message must be an object with topic and value'),
+      )
     }
-    const topicProblem = topicNameProblem(message.topic)
-    if (topicProblem) return fail(new ProduceError('ERR_INVALID_TOPIC', topicProblem, { topic: String(message.topic) }))
+    // A topic with partition state has had its name checked (and exists): skip the regular expression.
+    if (!this.partitions.has(message.topic)) {
+      const topicProblem = topicNameProblem(message.topic)
+      if (topicProblem) {
+        return this.rejectMessage(
+          message,
+          done,
+          new ProduceError('ERR_INVALID_TOPIC', topicProblem, { topic: String(message.topic) }),
+        )
+      }
+    }
     let key: Buffer | null
     let value: Buffer | null
     let headers: RecordHeaderInput[] | undefined
@@ -445,11 +453,13 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> ex
       value = serialize(message.value, message.topic, this.valueSerializer as Serializer<unknown> | undefined, 'value')
       headers = message.headers === undefined ? undefined : toHeaders(message.headers)
     } catch (err) {
-      return fail(err as ProduceError)
+      return this.rejectMessage(message, done, err as ProduceError)
     }
     const timestamp = message.timestamp === undefined ? Date.now() : +message.timestamp
     if (!Number.isSafeInteger(timestamp) || timestamp < 0) {
-      return fail(
+      return this.rejectMessage(
+        message,
+        done,
         new ProduceError(
           'ERR_SERIALIZATION',
           `timestamp must be a non-negative integer of ms, got ${message.timestamp}`,
@@ -459,7 +469,9 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> ex
     let size = RECORD_OVERHEAD + (key?.length ?? 0) + (value?.length ?? 0)
     if (headers) for (const h of headers) size += 8 + h.key.length * 3 + (h.value?.length ?? 0)
     if (size + 61 > this.maxRequestBytes) {
-      return fail(
+      return this.rejectMessage(
+        message,
+        done,
         new ProduceError(
           'ERR_RECORD_TOO_LARGE',
           `a message of ~${size} bytes does not fit in a request of maxRequestBytes ${this.maxRequestBytes}`,
@@ -469,13 +481,22 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> ex
     }
     const partition = message.partition
     if (partition !== undefined && (!Number.isInteger(partition) || partition < 0)) {
-      return fail(
+      return this.rejectMessage(
+        message,
+        done,
         new ProduceError('ERR_PARTITION', `partition must be a non-negative integer, got ${partition}`, {
           topic: message.topic,
         }),
       )
     }
     return { key, value, headers, timestamp, message, size, done: done as QueuedMessage['done'] }
+  }
+
+  /** Report why a message was not taken (to its callback, else to errors()); null for prepare's caller. */
+  private rejectMessage(message: ProducerMessage<K, V>, done: Callback | null, err: ProduceError): null {
+    if (done) done(err, null)
+    else this.report(message, err)
+    return null
   }
 
   private accept(message: ProducerMessage<K, V>, queued: QueuedMessage): void {
