@@ -40,7 +40,7 @@ export const DEFAULT_KAFKA_VERSION = '4.1.1'
 /** Listener names of a local cluster. MTLS is an SSL listener that requires a client certificate. */
 export type ListenerName = 'PLAINTEXT' | 'SASL_PLAINTEXT' | 'SSL' | 'SASL_SSL' | 'MTLS'
 export const AUTH_LISTENERS: readonly ListenerName[] = ['SASL_PLAINTEXT', 'SSL', 'SASL_SSL', 'MTLS']
-export const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const
+export const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'] as const
 
 export interface KafkaUser {
   username: string
@@ -695,6 +695,9 @@ function serverProperties(state: ClusterState, node: NodeState, input: LayoutInp
         props[`listener.name.${listener}.${mechanism}.sasl.jaas.config`] =
           'org.apache.kafka.common.security.scram.ScramLoginModule required;'
       }
+      // OAUTHBEARER with Kafka's unsecured JWT validator (tokens with alg "none"): for tests only.
+      props[`listener.name.${listener}.oauthbearer.sasl.jaas.config`] =
+        'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub="broker";'
     }
     Object.assign(props, {
       'ssl.keystore.type': 'PKCS12',
