@@ -1,0 +1,644 @@
+import { EventEmitter } from 'node:events'
+import { backoffDelay, sleep } from '../network/backoff.js'
+import type { Cluster } from '../network/cluster.js'
+import type { Connection } from '../network/connection.js'
+import type { Api } from '../protocol/api.js'
+import {
+  CONSUMER_PROTOCOL_TYPE,
+  decodeConsumerProtocolAssignment,
+  decodeConsumerProtocolSubscription,
+  encodeConsumerProtocolAssignment,
+  encodeConsumerProtocolSubscription,
+} from '../protocol/consumer-protocol.js'
+import { ErrorCode, isFatal, KafkaError, needsCoordinatorRefresh } from '../protocol/error-codes.js'
+import { KafkaWireError } from '../protocol/errors.js'
+import { FindCoordinator } from '../protocol/find-coordinator.js'
+import { Heartbeat } from '../protocol/heartbeat.js'
+import { JoinGroup } from '../protocol/join-group.js'
+import { LeaveGroup } from '../protocol/leave-group.js'
+import { OffsetCommit } from '../protocol/offset-commit.js'
+import { OffsetFetch } from '../protocol/offset-fetch.js'
+import { SyncGroup } from '../protocol/sync-group.js'
+
+export interface TopicPartition {
+  topic: string
+  partition: number
+}
+
+/** What an assignor sees of one member (the classic consumer protocol's subscription). */
+export interface GroupMemberSubscription {
+  memberId: string
+  groupInstanceId: string | null
+  topics: string[]
+  ownedPartitions: TopicPartition[]
+  generationId: number
+  rackId: string | null
+  userData: Buffer | null
+}
+
+/** A partition assignor of the classic protocol (range, roundrobin, cooperative-sticky, or yours). */
+export interface GroupAssignor {
+  readonly name: string
+  readonly protocol: 'eager' | 'cooperative'
+  assign(input: {
+    members: GroupMemberSubscription[]
+    partitionsPerTopic: Map<string, number>
+  }): Map<string, TopicPartition[]>
+}
+
+export interface GroupMembershipOptions {
+  cluster: Cluster
+  groupId: string
+  /** Static membership (KIP-345): a restart within the session timeout keeps the assignment. */
+  groupInstanceId?: string | null
+  /** The coordinator drops a member it has not heard from for this long. Default 45000. */
+  sessionTimeoutMs?: number
+  /** The longest a rebalance may wait for us, and the longest processing may stall before we leave. Default 300000. */
+  rebalanceTimeoutMs?: number
+  /** Default 3000 (a third of a short session timeout, at most). */
+  heartbeatIntervalMs?: number
+  /** In order of preference; all must share the same protocol (eager or cooperative). */
+  assignors: GroupAssignor[]
+  rackId?: string | null
+  /** The topics to subscribe, read at each join (regex subscriptions resolve them from metadata). */
+  subscription: () => string[]
+  /** Leave the group on close even as a static member (static members normally stay). Default false. */
+  leaveOnClose?: boolean
+}
+
+export interface MembershipListener {
+  /** New partitions: resume them from their committed offsets. */
+  onAssigned(partitions: TopicPartition[]): Promise<void> | void
+  /** Partitions given up in a rebalance: finish or abandon their work and commit what is safe, then return. */
+  onRevoked(partitions: TopicPartition[]): Promise<void> | void
+  /** Partitions taken from us (session expired, fenced generation): their commits would fail; drop them. */
+  onLost(partitions: TopicPartition[]): Promise<void> | void
+}
+
+/** A commit the group no longer accepts from us: the partitions were reassigned. */
+export class CommitFailedError extends KafkaWireError {
+  constructor(message: string, cause?: unknown) {
+    super('ERR_COMMIT_FAILED', message, { cause, retriable: false })
+  }
+}
+
+/** A fatal group error: fenced static member, authorization, bad configuration. */
+export class GroupError extends KafkaWireError {}
+
+const tpKey = (tp: TopicPartition) => `${tp.topic}\u0000${tp.partition}`
+
+function groupByTopic(partitions: TopicPartition[]): Array<{ topic: string; partitions: number[] }> {
+  const map = new Map<string, number[]>()
+  for (const tp of partitions) {
+    let list = map.get(tp.topic)
+    if (!list) map.set(tp.topic, (list = []))
+    list.push(tp.partition)
+  }
+  return [...map].map(([topic, parts]) => ({ topic, partitions: parts.sort((a, b) => a - b) }))
+}
+
+/**
+ * Membership of one consumer group through the classic protocol: find the coordinator, join,
+ * (as leader) assign, sync, heartbeat on a connection of its own that never waits on user code,
+ * and rejoin when the group rebalances. With a cooperative assignor only partitions that move are
+ * revoked (KIP-429); with an eager one, everything is revoked before each join.
+ *
+ * Events: 'assigned', 'revoked', 'lost' (partitions), 'rebalancing', 'heartbeat-stalled' (ms since
+ * the last successful heartbeat), 'error' is NOT used: fatal errors reject `start()` / `closed`.
+ */
+export class GroupMembership extends EventEmitter {
+  readonly groupId: string
+  readonly groupInstanceId: string | null
+  memberId = ''
+  generationId = -1
+  /** The partitions we own now. */
+  owned: TopicPartition[] = []
+  private readonly cluster: Cluster
+  private readonly options: GroupMembershipOptions
+  private readonly sessionTimeoutMs: number
+  private readonly rebalanceTimeoutMs: number
+  private readonly heartbeatIntervalMs: number
+  private readonly protocol: 'eager' | 'cooperative'
+  private listener: MembershipListener | null = null
+  private coordinator: Connection | null = null
+  private coordinatorId = -1
+  private rejoinNeeded = true
+  private rejoinReason = 'joining'
+  private wake: (() => void) | null = null
+  private loop: Promise<void> | null = null
+  private heartbeatTimer: NodeJS.Timeout | null = null
+  private lastHeartbeatOk = 0
+  private lastProgress = Date.now()
+  private stopping = false
+  private fatal: Error | null = null
+  private firstAssignment: { resolve: () => void; reject: (e: Error) => void } | null = null
+
+  constructor(options: GroupMembershipOptions) {
+    super()
+    if (options.assignors.length === 0) throw new GroupError('ERR_CONFIG', 'at least one assignor is needed')
+    const protocols = new Set(options.assignors.map((a) => a.protocol))
+    if (protocols.size > 1) throw new GroupError('ERR_CONFIG', 'eager and cooperative assignors cannot be mixed')
+    this.options = options
+    this.cluster = options.cluster
+    this.groupId = options.groupId
+    this.groupInstanceId = options.groupInstanceId ?? null
+    this.sessionTimeoutMs = options.sessionTimeoutMs ?? 45_000
+    this.rebalanceTimeoutMs = options.rebalanceTimeoutMs ?? 300_000
+    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? Math.min(3000, Math.floor(this.sessionTimeoutMs / 3))
+    this.protocol = options.assignors[0].protocol
+  }
+
+  /** Join the group; resolves once the first assignment is in effect. */
+  start(listener: MembershipListener): Promise<void> {
+    this.listener = listener
+    const first = new Promise<void>((resolve, reject) => {
+      this.firstAssignment = { resolve, reject }
+    })
+    this.loop = this.run()
+    return first
+  }
+
+  /** Tell the membership that processing is making progress (the max processing interval check). */
+  progress(): void {
+    this.lastProgress = Date.now()
+  }
+
+  /** Ask for a rebalance (e.g. the subscription changed). */
+  requestRejoin(reason: string): void {
+    this.rejoinNeeded = true
+    this.rejoinReason = reason
+    this.wake?.()
+  }
+
+  // ------------------------------------------------------------------------------------ the loop
+
+  private async run(): Promise<void> {
+    let attempt = 0
+    while (!this.stopping) {
+      try {
+        if (this.rejoinNeeded) {
+          await this.rebalance()
+          attempt = 0
+          this.firstAssignment?.resolve()
+          this.firstAssignment = null
+        }
+        if (this.stopping) break
+        this.startHeartbeats()
+        await new Promise<void>((resolve) => {
+          this.wake = resolve
+          if (this.rejoinNeeded || this.stopping) resolve()
+        })
+        this.wake = null
+      } catch (err) {
+        if (this.stopping) break
+        if (err instanceof GroupError || (err instanceof KafkaError && isFatal(err.errorCode))) {
+          this.fatal = err
+          this.stopHeartbeats()
+          this.firstAssignment?.reject(err)
+          this.firstAssignment = null
+          this.emit('fatal', err)
+          return
+        }
+        this.emit('warning', err)
+        await sleep(backoffDelay(attempt++, { baseMs: 100, maxMs: 5000 }))
+      }
+    }
+  }
+
+  private async ensureCoordinator(): Promise<Connection> {
+    if (this.coordinator !== null && !this.coordinator.closed) return this.coordinator
+    this.coordinator = null
+    for (let attempt = 0; ; attempt++) {
+      const response = await this.cluster.requestAny(
+        FindCoordinator,
+        { key: this.groupId, keyType: 0, coordinatorKeys: [this.groupId] },
+        'group',
+      )
+      const c = response.coordinators.length > 0 ? response.coordinators[0] : response
+      if (c.errorCode === 0) {
+        this.coordinatorId = c.nodeId
+        this.coordinator = await this.cluster.pool.get(c.host, c.port, 'group', `coordinator-${c.nodeId}`)
+        return this.coordinator
+      }
+      const err = new KafkaError(c.errorCode, { brokerMessage: c.errorMessage })
+      if (!err.retriable || this.stopping) throw err
+      await sleep(backoffDelay(attempt, { baseMs: 100, maxMs: 2000 }))
+    }
+  }
+
+  /** A request to the coordinator; coordinator errors make us look it up again. */
+  private async toCoordinator<Q, R>(api: Api<Q, R>, request: Q, timeoutMs?: number): Promise<R> {
+    const c = await this.ensureCoordinator()
+    try {
+      const response = await c.request(api, request, timeoutMs ? { timeoutMs } : {})
+      const code = (response as { errorCode?: number }).errorCode
+      if (code !== undefined && needsCoordinatorRefresh(code)) this.coordinator = null
+      return response
+    } catch (err) {
+      this.coordinator = null
+      throw err
+    }
+  }
+
+  private async rebalance(): Promise<void> {
+    this.stopHeartbeats()
+    this.emit('rebalancing', this.rejoinReason)
+    // Eager: give up everything before joining. Cooperative: keep what we own through the join.
+    if (this.protocol === 'eager' && this.owned.length > 0) {
+      const revoked = this.owned
+      this.owned = []
+      await this.listener!.onRevoked(revoked)
+      this.emit('revoked', revoked)
+    }
+    for (;;) {
+      this.rejoinNeeded = false
+      const joined = await this.join()
+      if (joined === null) continue
+      const assignment = await this.sync(joined)
+      if (assignment === null) continue
+      await this.applyAssignment(assignment)
+      return
+    }
+  }
+
+  private async join(): Promise<{ leader: boolean; protocolName: string; members: GroupMemberSubscription[] } | null> {
+    const topics = this.options.subscription()
+    const ownedByTopic = groupByTopic(this.owned)
+    const protocols = this.options.assignors.map((a) => ({
+      name: a.name,
+      metadata: encodeConsumerProtocolSubscription({
+        topics,
+        userData: null,
+        ownedPartitions: ownedByTopic,
+        generationId: this.generationId,
+        rackId: this.options.rackId ?? null,
+      }),
+    }))
+    const response = await this.toCoordinator(
+      JoinGroup,
+      {
+        groupId: this.groupId,
+        sessionTimeoutMs: this.sessionTimeoutMs,
+        rebalanceTimeoutMs: this.rebalanceTimeoutMs,
+        memberId: this.memberId,
+        groupInstanceId: this.groupInstanceId,
+        protocolType: CONSUMER_PROTOCOL_TYPE,
+        protocols,
+        reason: this.rejoinReason,
+      },
+      this.rebalanceTimeoutMs + 5000,
+    )
+    switch (response.errorCode) {
+      case 0:
+        break
+      case ErrorCode.MEMBER_ID_REQUIRED:
+        this.memberId = response.memberId
+        return null
+      case ErrorCode.UNKNOWN_MEMBER_ID:
+        this.memberId = ''
+        return null
+      case ErrorCode.REBALANCE_IN_PROGRESS:
+      case ErrorCode.COORDINATOR_LOAD_IN_PROGRESS:
+      case ErrorCode.COORDINATOR_NOT_AVAILABLE:
+      case ErrorCode.NOT_COORDINATOR:
+        await sleep(100)
+        return null
+      case ErrorCode.FENCED_INSTANCE_ID:
+        throw new GroupError(
+          'ERR_FENCED_INSTANCE',
+          `another consumer with group.instance.id ${this.groupInstanceId} joined group ${this.groupId}`,
+        )
+      default:
+        throw new KafkaError(response.errorCode, { brokerMessage: null })
+    }
+    this.memberId = response.memberId
+    this.generationId = response.generationId
+    const leader = response.leader === response.memberId && !response.skipAssignment
+    const members: GroupMemberSubscription[] = leader
+      ? response.members.map((m) => {
+          const sub = decodeConsumerProtocolSubscription(m.metadata)
+          return {
+            memberId: m.memberId,
+            groupInstanceId: m.groupInstanceId,
+            topics: sub.topics,
+            ownedPartitions: sub.ownedPartitions.flatMap((t) =>
+              t.partitions.map((partition) => ({ topic: t.topic, partition })),
+            ),
+            generationId: sub.generationId,
+            rackId: sub.rackId,
+            userData: sub.userData,
+          }
+        })
+      : []
+    return { leader, protocolName: response.protocolName ?? this.options.assignors[0].name, members }
+  }
+
+  private async sync(joined: {
+    leader: boolean
+    protocolName: string
+    members: GroupMemberSubscription[]
+  }): Promise<TopicPartition[] | null> {
+    let assignments: Array<{ memberId: string; assignment: Buffer }> = []
+    if (joined.leader) {
+      const assignor = this.options.assignors.find((a) => a.name === joined.protocolName)
+      if (!assignor)
+        throw new GroupError('ERR_CONFIG', `the group chose assignor ${joined.protocolName}, which this member lacks`)
+      const topics = new Set(joined.members.flatMap((m) => m.topics))
+      this.cluster.addTopics(topics)
+      await this.cluster.refresh()
+      const partitionsPerTopic = new Map<string, number>()
+      for (const t of topics) {
+        const info = this.cluster.topics.get(t)
+        if (info && info.errorCode === 0) partitionsPerTopic.set(t, info.partitions.length)
+      }
+      const result = assignor.assign({ members: joined.members, partitionsPerTopic })
+      assignments = joined.members.map((m) => ({
+        memberId: m.memberId,
+        assignment: encodeConsumerProtocolAssignment({
+          assignedPartitions: groupByTopic(result.get(m.memberId) ?? []),
+          userData: null,
+        }),
+      }))
+    }
+    const response = await this.toCoordinator(
+      SyncGroup,
+      {
+        groupId: this.groupId,
+        generationId: this.generationId,
+        memberId: this.memberId,
+        groupInstanceId: this.groupInstanceId,
+        protocolType: CONSUMER_PROTOCOL_TYPE,
+        protocolName: joined.protocolName,
+        assignments,
+      },
+      this.rebalanceTimeoutMs + 5000,
+    )
+    switch (response.errorCode) {
+      case 0:
+        break
+      case ErrorCode.REBALANCE_IN_PROGRESS:
+        return null
+      case ErrorCode.UNKNOWN_MEMBER_ID:
+      case ErrorCode.ILLEGAL_GENERATION:
+        if (response.errorCode === ErrorCode.UNKNOWN_MEMBER_ID) this.memberId = ''
+        await this.lose('sync: generation no longer valid')
+        return null
+      case ErrorCode.COORDINATOR_NOT_AVAILABLE:
+      case ErrorCode.NOT_COORDINATOR:
+        return null
+      case ErrorCode.FENCED_INSTANCE_ID:
+        throw new GroupError(
+          'ERR_FENCED_INSTANCE',
+          `another consumer with group.instance.id ${this.groupInstanceId} joined`,
+        )
+      default:
+        throw new KafkaError(response.errorCode)
+    }
+    if (response.assignment.length === 0) return []
+    const decoded = decodeConsumerProtocolAssignment(response.assignment)
+    return decoded.assignedPartitions.flatMap((t) => t.partitions.map((partition) => ({ topic: t.topic, partition })))
+  }
+
+  private async applyAssignment(assigned: TopicPartition[]): Promise<void> {
+    const next = new Set(assigned.map(tpKey))
+    const current = new Set(this.owned.map(tpKey))
+    const revoked = this.owned.filter((tp) => !next.has(tpKey(tp)))
+    const added = assigned.filter((tp) => !current.has(tpKey(tp)))
+    if (revoked.length > 0) {
+      this.owned = this.owned.filter((tp) => next.has(tpKey(tp)))
+      await this.listener!.onRevoked(revoked)
+      this.emit('revoked', revoked)
+      // Cooperative: what we gave up goes to its new owner in a follow-up rebalance (KIP-429).
+      if (this.protocol === 'cooperative') this.requestRejoin('cooperative follow-up after revocation')
+    }
+    this.owned = [...this.owned, ...added]
+    this.lastProgress = Date.now()
+    if (added.length > 0) {
+      await this.listener!.onAssigned(added)
+      this.emit('assigned', added)
+    }
+  }
+
+  /** Our generation is gone: the partitions are lost (not revoked: their commits would fail). */
+  private async lose(reason: string): Promise<void> {
+    this.generationId = -1
+    if (this.owned.length > 0) {
+      const lost = this.owned
+      this.owned = []
+      await this.listener!.onLost(lost)
+      this.emit('lost', lost)
+    }
+    this.requestRejoin(reason)
+  }
+
+  // ------------------------------------------------------------------------------------ heartbeats
+
+  private startHeartbeats(): void {
+    if (this.heartbeatTimer !== null || this.stopping) return
+    this.lastHeartbeatOk = Date.now()
+    const beat = () => {
+      this.heartbeatTimer = setTimeout(() => {
+        this.heartbeat().finally(() => {
+          if (this.heartbeatTimer !== null) beat()
+        })
+      }, this.heartbeatIntervalMs)
+    }
+    beat()
+  }
+
+  private stopHeartbeats(): void {
+    if (this.heartbeatTimer !== null) clearTimeout(this.heartbeatTimer)
+    this.heartbeatTimer = null
+  }
+
+  private async heartbeat(): Promise<void> {
+    if (this.rejoinNeeded || this.stopping) return
+    // The max processing interval: a member whose processing stalled leaves so the group can move on.
+    if (Date.now() - this.lastProgress > this.rebalanceTimeoutMs) {
+      this.emit('processing-stalled', Date.now() - this.lastProgress)
+      await this.sendLeave('processing stalled past rebalanceTimeoutMs').catch(() => {})
+      this.memberId = ''
+      await this.lose('processing stalled')
+      return
+    }
+    try {
+      const response = await this.toCoordinator(
+        Heartbeat,
+        {
+          groupId: this.groupId,
+          generationId: this.generationId,
+          memberId: this.memberId,
+          groupInstanceId: this.groupInstanceId,
+        },
+        Math.max(1000, this.sessionTimeoutMs),
+      )
+      switch (response.errorCode) {
+        case 0:
+          this.lastHeartbeatOk = Date.now()
+          return
+        case ErrorCode.REBALANCE_IN_PROGRESS:
+          this.lastHeartbeatOk = Date.now()
+          this.requestRejoin('the group is rebalancing')
+          return
+        case ErrorCode.UNKNOWN_MEMBER_ID:
+        case ErrorCode.ILLEGAL_GENERATION:
+        case ErrorCode.FENCED_INSTANCE_ID:
+          if (response.errorCode === ErrorCode.FENCED_INSTANCE_ID) {
+            const err = new GroupError(
+              'ERR_FENCED_INSTANCE',
+              `another consumer with group.instance.id ${this.groupInstanceId} joined`,
+            )
+            this.fatal = err
+            this.stopHeartbeats()
+            this.emit('fatal', err)
+            this.stopping = true
+            this.wake?.()
+            return
+          }
+          if (response.errorCode === ErrorCode.UNKNOWN_MEMBER_ID) this.memberId = ''
+          this.stopHeartbeats()
+          await this.lose('heartbeat: generation no longer valid')
+          return
+        default:
+          this.checkStall()
+      }
+    } catch {
+      this.checkStall()
+    }
+  }
+
+  private checkStall(): void {
+    const since = Date.now() - this.lastHeartbeatOk
+    if (since > this.sessionTimeoutMs) this.emit('heartbeat-stalled', since)
+  }
+
+  // ------------------------------------------------------------------------------------ offsets
+
+  /** Commit offsets (Kafka's next-offset convention) for partitions we own, with our generation. */
+  async commit(
+    offsets: Array<{ topic: string; partition: number; offset: bigint; metadata?: string | null }>,
+  ): Promise<void> {
+    if (offsets.length === 0) return
+    if (this.fatal) throw this.fatal
+    const byTopic = new Map<
+      string,
+      Array<{
+        partitionIndex: number
+        committedOffset: bigint
+        committedLeaderEpoch: number
+        committedMetadata: string | null
+      }>
+    >()
+    for (const o of offsets) {
+      let list = byTopic.get(o.topic)
+      if (!list) byTopic.set(o.topic, (list = []))
+      list.push({
+        partitionIndex: o.partition,
+        committedOffset: o.offset,
+        committedLeaderEpoch: -1,
+        committedMetadata: o.metadata ?? null,
+      })
+    }
+    const response = await this.toCoordinator(OffsetCommit, {
+      groupId: this.groupId,
+      generationIdOrMemberEpoch: this.generationId,
+      memberId: this.memberId,
+      groupInstanceId: this.groupInstanceId,
+      topics: [...byTopic].map(([name, partitions]) => ({
+        name,
+        topicId: this.cluster.topics.get(name)?.topicId,
+        partitions,
+      })),
+    })
+    for (const t of response.topics) {
+      for (const p of t.partitions) {
+        if (p.errorCode === 0) continue
+        if (
+          p.errorCode === ErrorCode.ILLEGAL_GENERATION ||
+          p.errorCode === ErrorCode.UNKNOWN_MEMBER_ID ||
+          p.errorCode === ErrorCode.FENCED_INSTANCE_ID
+        ) {
+          throw new CommitFailedError(
+            `group ${this.groupId} rejected the commit for ${t.name}-${p.partitionIndex}: the group rebalanced and the partition may have a new owner`,
+            new KafkaError(p.errorCode, { topic: t.name, partition: p.partitionIndex }),
+          )
+        }
+        if (p.errorCode === ErrorCode.REBALANCE_IN_PROGRESS) this.requestRejoin('commit during a rebalance')
+        throw new KafkaError(p.errorCode, { topic: t.name, partition: p.partitionIndex })
+      }
+    }
+  }
+
+  /** Committed offsets of these partitions (-1n where the group has none). */
+  async committed(partitions: TopicPartition[]): Promise<Map<string, bigint>> {
+    const topics = groupByTopic(partitions)
+    const response = await this.toCoordinator(OffsetFetch, {
+      groupId: this.groupId,
+      topics: topics.map((t) => ({ name: t.topic, partitionIndexes: t.partitions })),
+      groups: [
+        {
+          groupId: this.groupId,
+          memberId: null,
+          memberEpoch: -1,
+          topics: topics.map((t) => ({ name: t.topic, partitionIndexes: t.partitions })),
+        },
+      ],
+      requireStable: true,
+    })
+    const out = new Map<string, bigint>()
+    const add = (topic: string, partition: number, offset: bigint, errorCode: number) => {
+      if (errorCode !== 0) throw new KafkaError(errorCode, { topic, partition })
+      out.set(tpKey({ topic, partition }), offset)
+    }
+    if (response.groups.length > 0) {
+      const g = response.groups[0]
+      if (g.errorCode !== 0) throw new KafkaError(g.errorCode)
+      for (const t of g.topics)
+        for (const p of t.partitions) add(t.name, p.partitionIndex, p.committedOffset, p.errorCode)
+    } else {
+      if (response.errorCode !== 0) throw new KafkaError(response.errorCode)
+      for (const t of response.topics)
+        for (const p of t.partitions) add(t.name, p.partitionIndex, p.committedOffset, p.errorCode)
+    }
+    return out
+  }
+
+  // ------------------------------------------------------------------------------------ leaving
+
+  private async sendLeave(reason: string): Promise<void> {
+    if (this.memberId === '') return
+    await this.toCoordinator(LeaveGroup, {
+      groupId: this.groupId,
+      memberId: this.memberId,
+      members: [{ memberId: this.memberId, groupInstanceId: this.groupInstanceId, reason }],
+    })
+  }
+
+  /** Revoke what we own (the listener commits), leave the group (dynamic members), stop heartbeats. */
+  async close(): Promise<void> {
+    if (this.stopping && this.loop === null) return
+    this.stopping = true
+    this.stopHeartbeats()
+    this.wake?.()
+    await this.loop?.catch(() => {})
+    this.loop = null
+    if (this.owned.length > 0 && !this.fatal) {
+      const revoked = this.owned
+      this.owned = []
+      await this.listener?.onRevoked(revoked)
+    }
+    // A static member stays in the group so a restart within the session timeout causes no rebalance.
+    if (!this.fatal && (this.groupInstanceId === null || this.options.leaveOnClose)) {
+      await this.sendLeave('the consumer is closing').catch(() => {})
+    }
+  }
+
+  /** The error that stopped the membership, if any. */
+  get error(): Error | null {
+    return this.fatal
+  }
+
+  get coordinatorNode(): number {
+    return this.coordinatorId
+  }
+}
