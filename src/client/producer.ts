@@ -312,26 +312,51 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> ex
   send(message: ProducerMessage<K, V>): Promise<RecordMetadata>
   send(messages: ProducerMessage<K, V>[]): Promise<RecordMetadata[]>
   async send(input: ProducerMessage<K, V> | ProducerMessage<K, V>[]): Promise<RecordMetadata | RecordMetadata[]> {
-    const many = Array.isArray(input)
-    const messages = many ? input : [input]
     if (this.connectPromise === null || this.state === 'new') await this.connect()
     else await this.connectPromise
-    const results: Array<Promise<RecordMetadata>> = new Array(messages.length)
-    for (let i = 0; i < messages.length; i++) {
-      results[i] = new Promise<RecordMetadata>((resolve, reject) => {
-        const queued = this.prepare(messages[i], (err, meta) => (err ? reject(err) : resolve(meta!)))
-        if (queued === null) return
-        if (this.bufferUsed + queued.size <= this.bufferBytes && this.waiters.length === 0) {
-          this.accept(messages[i], queued)
-          return
-        }
-        this.waitForBuffer(queued.size).then(
-          () => this.accept(messages[i], queued),
-          (err) => reject(err),
-        )
+    if (!Array.isArray(input)) {
+      return new Promise<RecordMetadata>((resolve, reject) => {
+        this.offer(input, (err, meta) => (err ? reject(err) : resolve(meta!)), reject)
       })
     }
-    return many ? Promise.all(results) : results[0]
+    const messages = input
+    const results: RecordMetadata[] = new Array(messages.length)
+    if (messages.length === 0) return results
+    // One promise for the whole array and a countdown, not a promise per message (and a Promise.all).
+    return new Promise<RecordMetadata[]>((resolve, reject) => {
+      let left = messages.length
+      let settled = false
+      const fail = (err: Error) => {
+        if (settled) return
+        settled = true
+        reject(err)
+      }
+      for (let i = 0; i < messages.length; i++) {
+        this.offer(
+          messages[i],
+          (err, meta) => {
+            if (err) return fail(err)
+            results[i] = meta!
+            if (--left === 0 && !settled) {
+              settled = true
+              resolve(results)
+            }
+          },
+          fail,
+        )
+      }
+    })
+  }
+
+  /** Take one message of send(), waiting (in order) for buffer space when there is none. */
+  private offer(message: ProducerMessage<K, V>, done: Callback, fail: (err: Error) => void): void {
+    const queued = this.prepare(message, done)
+    if (queued === null) return
+    if (this.bufferUsed + queued.size <= this.bufferBytes && this.waiters.length === 0) {
+      this.accept(message, queued)
+      return
+    }
+    this.waitForBuffer(queued.size).then(() => this.accept(message, queued), fail)
   }
 
   /**
