@@ -1,0 +1,234 @@
+// `npm run bench -- produce [--quick] [--only=a,b] [--scenarios=1,2]`: producer throughput and latency against
+// the local broker, side by side with KafkaJS, @platformatic/kafka, @confluentinc/kafka-javascript and Kafka's
+// Java ProducerPerformance.
+//
+// Throughput: 1,000,000 messages of 100 B and 100,000 of 1 KiB (10x fewer with --quick), lz4 and none, to a
+// fresh topic of 3 partitions (RF 1) per run; acks all and idempotence for every client; a message counts once
+// its delivery is acknowledged; the clock runs from the first message offered to the last acknowledgement
+// (after a one-message warm-up that fetches metadata and the producer id; Java's own clock includes those).
+// Latency: 100 B messages at a steady 10,000 msg/s for 10 s (2 s with --quick) with linger 0; p50/p99 of
+// send-to-acknowledgement over every message (no warm-up excluded, as ProducerPerformance does). Each client
+// runs in a child process of its own, so the peak RSS reported is its own (Node: resourceUsage().maxRSS; the
+// JVM: VmHWM). The Node children run through tsx (its loader adds the same few MB to each).
+//
+// Each client, configured as close to the others as it allows (see bench/peers/produce-*.ts):
+//   kafka-wire        produce() with 'drain' backpressure and a delivery callback; 64 KiB batches, linger 5 ms,
+//                     5 in flight, 32 MiB buffer.
+//   kafka-wire send() send() of arrays (~192 KiB each) with 8 outstanding; same producer settings.
+//   kafkajs           send() of arrays (~192 KiB each) with 4 outstanding; idempotent forces maxInFlightRequests 1;
+//                     no batch size or linger exist; lz4 through a codec on lz4-napi (as kafkajs-lz4 does).
+//   platformatic      send() of arrays (~192 KiB each) with 4 outstanding; idempotent forces maxInflights 1;
+//                     no batch size or linger exist; lz4 built in (WebAssembly).
+//   confluent         produce() per message with dr_cb delivery reports polled in librdkafka's background thread;
+//                     batch.size 64 KiB, linger.ms 5, 5 in flight, 32 MiB queue (its KafkaJS-compatible API,
+//                     variant 'kafkajs', was slower).
+//   java              ProducerPerformance, batch.size 64 KiB, linger.ms 5, 5 in flight, buffer.memory 32 MiB,
+//                     JVM options of kafka-run-class.sh with -Xmx512M.
+// In the latency run linger is 0 everywhere; KafkaJS and platformatic send each 1 ms tick's messages in one call.
+//
+// Peers come from bench/package.json, installed by the runner on first use. @confluentinc/kafka-javascript is
+// an optional native peer: its install script is allowed in bench/package.json (`allowScripts`, npm 11 blocks
+// install scripts otherwise) and the runner builds it explicitly when the binary is missing (node-gyp, with
+// CKJS_LINKING=dynamic against the librdkafka it bundles). A peer that cannot load is reported, and its rows
+// are left out.
+import { fork } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { Admin } from '../src/client/admin.js'
+import type { Adapter, ChildResult, LatencySpec, Spec, ThroughputSpec } from './peers/produce-common.js'
+import type { BenchContext, BenchRow, BenchSuite } from './types.js'
+
+const thisFile = fileURLToPath(import.meta.url)
+const repoRoot = fileURLToPath(new URL('..', import.meta.url))
+
+interface Client {
+  /** The row's client name. */
+  name: string
+  /** bench/peers/produce-<adapter>.ts, or 'java'. */
+  adapter: string
+  variant?: string
+  /** The peer package it needs, if any. */
+  peer?: string
+}
+
+const CLIENTS: Client[] = [
+  { name: 'kafka-wire', adapter: 'kafka-wire', variant: 'produce' },
+  { name: 'kafka-wire send()', adapter: 'kafka-wire', variant: 'send' },
+  { name: 'kafkajs', adapter: 'kafkajs', peer: 'kafkajs' },
+  { name: 'platformatic', adapter: 'platformatic', peer: '@platformatic/kafka' },
+  { name: 'confluent', adapter: 'confluent', peer: '@confluentinc/kafka-javascript' },
+  { name: 'java', adapter: 'java' },
+]
+
+interface Scenario {
+  name: string
+  spec: Omit<ThroughputSpec, 'brokers' | 'topic'> | Omit<LatencySpec, 'brokers' | 'topic'>
+}
+
+function scenarios(quick: boolean): Scenario[] {
+  const scale = quick ? 10 : 1
+  const out: Scenario[] = []
+  for (const [size, count, label] of [
+    [100, 1_000_000 / scale, '100 B'],
+    [1024, 100_000 / scale, '1 KiB'],
+  ] as const) {
+    for (const compression of ['none', 'lz4'] as const) {
+      const n = count >= 1_000_000 ? `${count / 1_000_000}M` : `${count / 1000}k`
+      out.push({ name: `${label} x ${n}, ${compression}`, spec: { kind: 'throughput', count, size, compression } })
+    }
+  }
+  out.push({
+    name: 'latency @10k msg/s, linger 0',
+    spec: { kind: 'latency', rate: 10_000, seconds: quick ? 2 : 10, size: 100 },
+  })
+  return out
+}
+
+/** Run one client on one scenario in a child process; resolves with what it measured. */
+function runChild(client: Client, spec: Spec, timeoutMs: number): Promise<ChildResult> {
+  if (client.adapter === 'java') {
+    return import('./peers/produce-java.js').then((m) => m.runJava(spec, timeoutMs))
+  }
+  const child = fork(thisFile, ['--child', client.adapter, JSON.stringify({ ...spec, variant: client.variant })], {
+    cwd: repoRoot,
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
+  return new Promise((resolve, reject) => {
+    let settled = false
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      if (!settled) reject(new Error(`${client.name}: no result within ${timeoutMs} ms`))
+      settled = true
+    }, timeoutMs)
+    child.on('message', (m: { ok?: ChildResult; error?: string }) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      if (m.ok) resolve(m.ok)
+      else reject(new Error(m.error))
+    })
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer)
+      if (!settled) reject(new Error(`${client.name}: child exited with ${code ?? signal} before reporting`))
+      settled = true
+    })
+  })
+}
+
+async function peerLoads(ctx: BenchContext, client: Client): Promise<string | null> {
+  if (!client.peer) return null
+  try {
+    await ctx.peer(client.peer)
+    return null
+  } catch (err) {
+    return (err as Error).message.split('\n')[0]
+  }
+}
+
+function option(args: string[], name: string): string[] | undefined {
+  const a = args.find((x) => x.startsWith(`--${name}=`))
+  return a?.slice(name.length + 3).split(',')
+}
+
+const suite: BenchSuite = {
+  description:
+    'producer throughput (100 B x 1M, 1 KiB x 100k; none, lz4; acks all, idempotent) and p50/p99 at 10k msg/s',
+  needsBroker: true,
+  peers: ['kafkajs', '@platformatic/kafka', '@confluentinc/kafka-javascript'],
+  async run(ctx) {
+    const brokers = ctx.brokers!
+    const quick = ctx.args.includes('--quick')
+    const only = option(ctx.args, 'only')
+    const pick = option(ctx.args, 'scenarios')?.map(Number)
+    const clients: Client[] = []
+    for (const c of CLIENTS) {
+      if (only && !only.includes(c.name) && !only.includes(c.adapter)) continue
+      const problem = await peerLoads(ctx, c)
+      if (problem) ctx.log(`${c.name}: left out, ${c.peer} does not load: ${problem}`)
+      else clients.push(c)
+    }
+    const list = scenarios(quick).filter((_, i) => !pick || pick.includes(i + 1))
+    const admin = new Admin({ brokers })
+    const topics: string[] = []
+    const rows: BenchRow[] = []
+    const stamp = Date.now().toString(36)
+    try {
+      for (const [si, scenario] of list.entries()) {
+        for (const client of clients) {
+          const topic = `bench-produce-${stamp}-${si}-${client.name.replace(/[^a-z0-9-]/gi, '')}`
+          await admin.createTopics([{ topic, partitions: 3, replicationFactor: 1 }])
+          topics.push(topic)
+          const spec = { ...scenario.spec, brokers, topic } as Spec
+          let result: ChildResult
+          try {
+            result = await runChild(client, spec, 10 * 60_000)
+          } catch (err) {
+            ctx.log(`${scenario.name} / ${client.name}: failed: ${(err as Error).message}`)
+            continue
+          }
+          const row: BenchRow = { client: client.name, scenario: scenario.name, rssMb: result.rssMb }
+          const perSec = result.count / result.seconds
+          if (spec.kind === 'throughput') {
+            row.msgsPerSec = perSec
+            row.mbPerSec = (perSec * spec.size) / 1e6
+          } else {
+            row.p50Ms = result.p50Ms
+            row.p99Ms = result.p99Ms
+          }
+          rows.push(row)
+          const lat =
+            result.p99Ms === undefined ? '' : `, p50 ${result.p50Ms?.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms`
+          ctx.log(
+            `${scenario.name} / ${client.name}: ${Math.round(perSec).toLocaleString('en-US')} msg/s${lat}, ` +
+              `peak RSS ${result.rssMb?.toFixed(0) ?? '?'} MB${result.note ? ` (${result.note})` : ''}`,
+          )
+        }
+      }
+    } finally {
+      await admin.deleteTopics(topics).catch((err) => ctx.log(`deleting bench topics: ${err}`))
+      admin.close()
+    }
+    summarize(ctx, rows)
+    return rows
+  },
+}
+
+/** The producer issue's targets, from the rows of this run. */
+function summarize(ctx: BenchContext, rows: BenchRow[]): void {
+  const targets: Record<string, number> = { kafkajs: 3, platformatic: 1.5, confluent: 1, java: 0.8 }
+  ctx.log('targets (kafka-wire produce() msgs/s over the peer, per throughput scenario):')
+  for (const scenario of [...new Set(rows.map((r) => r.scenario))]) {
+    const ours = rows.find((r) => r.scenario === scenario && r.client === 'kafka-wire')
+    if (!ours) continue
+    const parts: string[] = []
+    for (const [peer, want] of Object.entries(targets)) {
+      const theirs = rows.find((r) => r.scenario === scenario && r.client === peer)
+      if (!theirs) continue
+      if (ours.msgsPerSec !== undefined && theirs.msgsPerSec) {
+        const x = ours.msgsPerSec / theirs.msgsPerSec
+        parts.push(`${peer} ${x.toFixed(2)}x (>= ${want}x ${x >= want ? 'met' : 'MISSED'})`)
+      } else if (ours.p99Ms !== undefined && theirs.p99Ms !== undefined) {
+        parts.push(`${peer} p99 ${theirs.p99Ms.toFixed(2)} vs ours ${ours.p99Ms.toFixed(2)} ms`)
+      }
+    }
+    ctx.log(`  ${scenario}: ${parts.join('; ')}`)
+  }
+}
+
+export default suite
+
+// ------------------------------------------------------------------------------------------ child process
+
+if (process.argv[2] === '--child') {
+  const adapterName = process.argv[3]
+  const spec = JSON.parse(process.argv[4]) as Spec
+  const send = (m: unknown) => process.send!(m, () => process.exit(0))
+  try {
+    const adapter = (await import(`./peers/produce-${adapterName}.js`)).default as Adapter
+    const result = spec.kind === 'throughput' ? await adapter.throughput(spec) : await adapter.latency(spec)
+    result.rssMb = process.resourceUsage().maxRSS / 1024
+    send({ ok: result })
+  } catch (err) {
+    send({ error: (err as Error)?.stack ?? String(err) })
+  }
+}
