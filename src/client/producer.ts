@@ -913,6 +913,11 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> ex
   // ------------------------------------------------------------------------------------------ sending
 
   private armLinger(at: number): void {
+    // Already due (linger 0): drain after this turn of the event loop. A 0 ms timer would wait >= 1 ms.
+    if (at <= Date.now()) {
+      this.scheduleDrain()
+      return
+    }
     if (this.lingerTimer !== null && this.lingerAt <= at) return
     if (this.lingerTimer !== null) clearTimeout(this.lingerTimer)
     this.lingerAt = at
