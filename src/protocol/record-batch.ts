@@ -202,16 +202,6 @@ function putInt64n(buf: Buffer, o: number, v: number): void {
   buf.writeUInt32BE(v - hi * 0x100000000, o + 4)
 }
 
-function putBytes(buf: Buffer, o: number, src: Uint8Array): number {
-  const n = src.length
-  if (n < 16) {
-    for (let i = 0; i < n; i++) buf[o + i] = src[i]
-  } else {
-    buf.set(src, o)
-  }
-  return o + n
-}
-
 /** UTF-8 length of a header key; short ASCII keys (the usual case) are measured without leaving JS. */
 function utf8Length(s: string): number {
   const n = s.length
@@ -291,27 +281,101 @@ export interface EncodeRecordBatchOptions {
 let scratch = new Writer(64 * 1024)
 const SCRATCH_KEEP = 4 * 1024 * 1024
 
-/** Body size (after the length varint) of one record. */
-function recordBodySize(rec: RecordInput, timestampDelta: number, offsetDelta: number): number {
-  let size = 1 + sizeOfVarlong(timestampDelta) + sizeOfVarint(offsetDelta)
+// Header keys repeat (the same few keys on every record): a direct-mapped cache from key string to its encoded
+// form (varint length, then UTF-8) spares sizing and writing them char by char. Bounded: 256 slots of keys up
+// to 64 chars; longer keys are encoded each time. The slot comes from the length and three chars; a hit is a
+// string compare (a pointer compare for the literal or interned keys of most code).
+const KEY_SLOTS = 256
+const KEY_CACHE_MAX = 64
+const EMPTY_KEY: Uint8Array = Buffer.from([0])
+const cachedKeys: string[] = new Array(KEY_SLOTS).fill('')
+const cachedKeyBytes: Uint8Array[] = new Array(KEY_SLOTS).fill(EMPTY_KEY)
+
+/** The encoded form of header key `s`, or null when it is too long to cache. */
+function encodedHeaderKey(s: string): Uint8Array | null {
+  const n = s.length
+  if (n === 0) return EMPTY_KEY
+  if (n > KEY_CACHE_MAX) return null
+  const slot =
+    Math.imul(n ^ (s.charCodeAt(0) << 8) ^ (s.charCodeAt(n >>> 1) << 16) ^ (s.charCodeAt(n - 1) << 24), 0x9e3779b1) >>>
+    24
+  if (cachedKeys[slot] === s) return cachedKeyBytes[slot]
+  const kl = Buffer.byteLength(s, 'utf8')
+  const bytes = Buffer.alloc(sizeOfVarint(kl) + kl)
+  bytes.write(s, putVarint(bytes, 0, kl), kl, 'utf8')
+  cachedKeys[slot] = s
+  cachedKeyBytes[slot] = bytes
+  return bytes
+}
+
+/** An EncodeError for record `i` when it is not valid input (checked in the order key, value, timestamp, headers). */
+function badRecord(rec: RecordInput, i: number): EncodeError {
+  if (rec == null || typeof rec !== 'object') return new EncodeError(`record ${i} is not an object`)
+  const { key, value, timestamp, headers } = rec
+  if (key != null && !(key instanceof Uint8Array)) return new EncodeError(`record ${i}: key must be a Buffer or null`)
+  if (value !== null && !(value instanceof Uint8Array)) {
+    return new EncodeError(`record ${i}: value must be a Buffer or null`)
+  }
+  // Java rejects negative timestamps (but -1, "no timestamp"); below 2^51 every delta is an exact varlong.
+  if (timestamp !== undefined && !(Number.isInteger(timestamp) && timestamp >= -1 && timestamp < MAX_TIMESTAMP)) {
+    return new EncodeError(`record ${i}: timestamp must be an integer number of milliseconds >= -1, got ${timestamp}`)
+  }
+  if (headers !== undefined) {
+    if (!Array.isArray(headers)) return new EncodeError(`record ${i}: headers must be an array`)
+    for (const h of headers) {
+      if (typeof h?.key !== 'string') return new EncodeError(`record ${i}: header keys must be strings`)
+      if (h.value !== null && !(h.value instanceof Uint8Array)) {
+        return new EncodeError(`record ${i}: header "${h.key}" value must be a Buffer or null`)
+      }
+    }
+  }
+  return new EncodeError(`record ${i} is not valid`)
+}
+
+/**
+ * Body size (after the length varint) of record `i`, checking it on the way: throws badRecord's EncodeError
+ * when it is not valid input. `timestamp` is the record's resolved timestamp.
+ */
+function recordBodySize(rec: RecordInput, i: number, timestampDelta: number): number {
+  let size = 1 + sizeOfVarlong(timestampDelta) + sizeOfVarint(i)
   const key = rec.key
-  size += key == null ? 1 : sizeOfVarint(key.length) + key.length
+  if (key == null) size += 1
+  else if (key instanceof Uint8Array) size += sizeOfVarint(key.length) + key.length
+  else throw badRecord(rec, i)
   const value = rec.value
-  size += value == null ? 1 : sizeOfVarint(value.length) + value.length
+  if (value === null) size += 1
+  else if (value instanceof Uint8Array) size += sizeOfVarint(value.length) + value.length
+  else throw badRecord(rec, i)
   const headers = rec.headers
-  if (headers === undefined || headers.length === 0) return size + 1
-  size += sizeOfVarint(headers.length)
-  for (let i = 0; i < headers.length; i++) {
-    const h = headers[i]
-    const kl = utf8Length(h.key)
-    size += sizeOfVarint(kl) + kl
+  if (headers === undefined) return size + 1
+  if (!Array.isArray(headers)) throw badRecord(rec, i)
+  const count = headers.length
+  if (count === 0) return size + 1
+  size += sizeOfVarint(count)
+  for (let j = 0; j < count; j++) {
+    const h = headers[j]
+    const hk = h?.key
+    if (typeof hk !== 'string') throw badRecord(rec, i)
+    const cached = encodedHeaderKey(hk)
+    if (cached !== null) {
+      size += cached.length
+    } else {
+      const kl = utf8Length(hk)
+      size += sizeOfVarint(kl) + kl
+    }
     const hv = h.value
-    size += hv == null ? 1 : sizeOfVarint(hv.length) + hv.length
+    if (hv === null) size += 1
+    else if (hv instanceof Uint8Array) size += sizeOfVarint(hv.length) + hv.length
+    else throw badRecord(rec, i)
   }
   return size
 }
 
-/** Write the records of a batch at `o` (room already ensured); returns the new offset. */
+/**
+ * Write the records of a batch at `o` (room already ensured); returns the new offset. Varints of one or two
+ * bytes are written inline (a Uint8Array store keeps the low 8 bits: `z | 0x80` is the low 7 bits with the
+ * continuation bit).
+ */
 function writeRecords(
   buf: Buffer,
   o: number,
@@ -322,17 +386,35 @@ function writeRecords(
 ): number {
   for (let i = 0; i < records.length; i++) {
     const rec = records[i]
-    o = putVarint(buf, o, sizes[i])
+    let z = sizes[i] * 2 // zigzag of a non-negative int32
+    if (z < 0x80) buf[o++] = z
+    else if (z < 0x4000) {
+      buf[o++] = z | 0x80
+      buf[o++] = z >>> 7
+    } else o = putUvarint(buf, o, z)
     buf[o++] = 0 // record attributes: unused
-    o = putVarlong(buf, o, (rec.timestamp ?? now) - baseTimestamp)
-    o = putVarint(buf, o, i)
+    const timestampDelta = (rec.timestamp ?? now) - baseTimestamp
+    if (timestampDelta >= -0x2000 && timestampDelta < 0x2000) {
+      z = (timestampDelta << 1) ^ (timestampDelta >> 31)
+      if (z < 0x80) buf[o++] = z
+      else {
+        buf[o++] = z | 0x80
+        buf[o++] = z >>> 7
+      }
+    } else o = putVarlong(buf, o, timestampDelta)
+    z = i << 1
+    if (z < 0x80) buf[o++] = z
+    else if (z < 0x4000) {
+      buf[o++] = z | 0x80
+      buf[o++] = z >>> 7
+    } else o = putUvarint(buf, o, z)
     const key = rec.key
     if (key == null)
       buf[o++] = 1 // null: zigzag(-1)
-    else o = putBytes(buf, putVarint(buf, o, key.length), key)
+    else o = putLengthAndBytes(buf, o, key)
     const value = rec.value
     if (value == null) buf[o++] = 1
-    else o = putBytes(buf, putVarint(buf, o, value.length), value)
+    else o = putLengthAndBytes(buf, o, value)
     const headers = rec.headers
     if (headers === undefined || headers.length === 0) {
       buf[o++] = 0
@@ -341,35 +423,39 @@ function writeRecords(
     o = putVarint(buf, o, headers.length)
     for (let j = 0; j < headers.length; j++) {
       const h = headers[j]
-      o = putString(buf, o, h.key)
+      const cached = encodedHeaderKey(h.key)
+      if (cached !== null) {
+        buf.set(cached, o)
+        o += cached.length
+      } else {
+        o = putString(buf, o, h.key)
+      }
       const hv = h.value
       if (hv == null) buf[o++] = 1
-      else o = putBytes(buf, putVarint(buf, o, hv.length), hv)
+      else o = putLengthAndBytes(buf, o, hv)
     }
   }
   return o
 }
 
-function checkRecord(rec: RecordInput, i: number): void {
-  if (rec == null || typeof rec !== 'object') throw new EncodeError(`record ${i} is not an object`)
-  const { key, value, timestamp, headers } = rec
-  if (key != null && !(key instanceof Uint8Array)) throw new EncodeError(`record ${i}: key must be a Buffer or null`)
-  if (value !== null && !(value instanceof Uint8Array)) {
-    throw new EncodeError(`record ${i}: value must be a Buffer or null`)
+/**
+ * Zigzag varint length, then the bytes: up to 8 copied in JS, more by TypedArray#set (~20 ns a call, whatever
+ * the size up to hundreds of bytes, where a JS loop costs a few ns a byte).
+ */
+function putLengthAndBytes(buf: Buffer, o: number, src: Uint8Array): number {
+  const n = src.length
+  const z = n * 2
+  if (z < 0x80) buf[o++] = z
+  else if (z < 0x4000) {
+    buf[o++] = z | 0x80
+    buf[o++] = z >>> 7
+  } else o = putUvarint(buf, o, z)
+  if (n <= 8) {
+    for (let i = 0; i < n; i++) buf[o + i] = src[i]
+  } else {
+    buf.set(src, o)
   }
-  // Java rejects negative timestamps (but -1, "no timestamp"); below 2^51 every delta is an exact varlong.
-  if (timestamp !== undefined && !(Number.isInteger(timestamp) && timestamp >= -1 && timestamp < MAX_TIMESTAMP)) {
-    throw new EncodeError(`record ${i}: timestamp must be an integer number of milliseconds >= -1, got ${timestamp}`)
-  }
-  if (headers !== undefined) {
-    if (!Array.isArray(headers)) throw new EncodeError(`record ${i}: headers must be an array`)
-    for (const h of headers) {
-      if (typeof h?.key !== 'string') throw new EncodeError(`record ${i}: header keys must be strings`)
-      if (h.value !== null && !(h.value instanceof Uint8Array)) {
-        throw new EncodeError(`record ${i}: header "${h.key}" value must be a Buffer or null`)
-      }
-    }
-  }
+  return o + n
 }
 
 /** A record batch sized and (when compressed) compressed, ready to be written into a request. */
@@ -409,13 +495,18 @@ class PreparedRecordBatch implements EncodableRecords {
     let total = 0
     for (let i = 0; i < n; i++) {
       const rec = records[i]
-      checkRecord(rec, i)
-      const ts = rec.timestamp ?? now
+      if (rec == null || typeof rec !== 'object') throw badRecord(rec, i)
+      const timestamp = rec.timestamp
+      let ts = now
+      if (timestamp !== undefined) {
+        if (!(Number.isInteger(timestamp) && timestamp >= -1 && timestamp < MAX_TIMESTAMP)) throw badRecord(rec, i)
+        ts = timestamp
+      }
       if (i === 0) base = ts
       if (ts > max) max = ts
-      const size = recordBodySize(rec, ts - base, i)
+      const size = recordBodySize(rec, i, ts - base)
       sizes[i] = size
-      total += sizeOfVarint(size) + size
+      total += (size < 0x40 ? 1 : size < 0x2000 ? 2 : sizeOfVarint(size)) + size
     }
     this.baseTimestamp = base
     this.maxTimestamp = max
@@ -482,8 +573,13 @@ export function encodeRecordBatch(w: Writer, input: RecordBatchInput, options: E
 }
 
 // ----------------------------------------------------------------------------------------- decoding
+//
+// decodeRecords reads the common shapes (varints of one or two bytes, in bounds) inline with a local cursor;
+// anything else (longer varints, lengths out of bounds, truncation) goes through the helpers below, which
+// throw the DecodeErrors. Keys, values and header values are Buffer views made with Node's FastBuffer
+// constructor (see `view`).
 
-/** Cursor of the record decoding helpers below (module state: they are synchronous and not re-entrant). */
+/** Cursor of the helpers below (module state: they are synchronous and not re-entrant). */
 let pos = 0
 
 function short(end: number): DecodeError {
@@ -542,22 +638,28 @@ function readVarlong(buf: Buffer, end: number): number {
   return z % 2 === 0 ? z / 2 : -(z + 1) / 2
 }
 
-/** Length-prefixed bytes at `pos`: null for -1, a view otherwise. */
-function readNullableBytes(buf: Buffer, end: number, what: string): Buffer | null {
-  const at = pos
-  const n = readVarint(buf, end)
-  if (n < 0) {
-    if (n === -1) return null
-    throw new DecodeError(`negative ${what} length ${n} at offset ${at}`, { at })
-  }
-  const start = pos
-  if (n > end - start) throw new DecodeError(`${what} of ${n} bytes runs past the end of its record at ${at}`, { at })
-  pos = start + n
-  return buf.subarray(start, start + n)
+/**
+ * A Buffer view of `length` bytes at `byteOffset` of `ab`. Buffer#subarray clamps its arguments, reads
+ * `buffer` and `byteOffset` back and constructs through a species lookup: ~70 ns a view, where calling Node's
+ * FastBuffer (the class of every Buffer, which Node exposes as Buffer[Symbol.species]) costs ~30 ns. Callers
+ * check the bounds. Where FastBuffer is not reachable, Buffer.from(arrayBuffer, offset, length), also a view.
+ */
+type ViewConstructor = new (ab: ArrayBufferLike, byteOffset: number, length: number) => Buffer
+const species: unknown = (Buffer as unknown as { [Symbol.species]: unknown })[Symbol.species]
+const view: (ab: ArrayBufferLike, byteOffset: number, length: number) => Buffer =
+  typeof species === 'function' && (species as ViewConstructor).prototype === Buffer.prototype
+    ? (ab, byteOffset, length) => new (species as ViewConstructor)(ab, byteOffset, length)
+    : (ab, byteOffset, length) => Buffer.from(ab, byteOffset, length)
+
+/** The error of a key, value or header value length `n` read at `at` that is not -1, not >= 0 or too long. */
+function badLength(n: number, what: string, at: number): DecodeError {
+  if (n < 0) return new DecodeError(`negative ${what} length ${n} at offset ${at}`, { at })
+  return new DecodeError(`${what} of ${n} bytes runs past the end of its record at ${at}`, { at })
 }
 
 // Header keys repeat (trace ids, content types...): a small direct-mapped cache from key bytes to the decoded
-// string saves a UTF-8 decode and a string per header. Bounded: 512 slots of keys up to 64 bytes.
+// string saves a UTF-8 decode and a string per header. Bounded: 512 slots of keys up to 64 bytes. The slot
+// comes from the length and three of the bytes (the compare that follows checks them all).
 const INTERN_SLOTS = 512
 const INTERN_MAX_KEY = 64
 const internBytes: (Uint8Array | null)[] = new Array(INTERN_SLOTS).fill(null)
@@ -566,9 +668,9 @@ const internStrings: string[] = new Array(INTERN_SLOTS).fill('')
 function headerKey(buf: Buffer, start: number, end: number): string {
   const n = end - start
   if (n > INTERN_MAX_KEY) return buf.toString('utf8', start, end)
-  let h = n
-  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i], 0x01000193)
-  const slot = (h ^ (h >>> 15)) & (INTERN_SLOTS - 1)
+  if (n === 0) return ''
+  const h = Math.imul(n ^ (buf[start] << 8) ^ (buf[start + (n >>> 1)] << 16) ^ (buf[end - 1] << 24), 0x9e3779b1)
+  const slot = h >>> 23 // 9 bits: INTERN_SLOTS
   const cached = internBytes[slot]
   if (cached !== null && cached.length === n) {
     let i = 0
@@ -581,19 +683,55 @@ function headerKey(buf: Buffer, start: number, end: number): string {
   return key
 }
 
+/** Decode `count` headers at `pos`, within buf[.., end). */
 function decodeHeaders(buf: Buffer, end: number, count: number): RecordHeader[] {
+  const ab = buf.buffer
+  const base = buf.byteOffset
   const headers: RecordHeader[] = new Array(count)
+  let o = pos
   for (let i = 0; i < count; i++) {
-    const at = pos
-    const kl = readVarint(buf, end)
-    if (kl < 0 || kl > end - pos) throw new DecodeError(`bad header key length ${kl} at offset ${at}`, { at })
-    const ks = pos
-    pos += kl
-    const key = headerKey(buf, ks, pos)
-    headers[i] = { key, value: readNullableBytes(buf, end, 'header value') }
+    const at = o
+    let kl: number
+    let b = buf[o]
+    if (o < end && b < 0x80) {
+      kl = (b >>> 1) ^ -(b & 1)
+      o++
+    } else {
+      pos = o
+      kl = readVarint(buf, end)
+      o = pos
+    }
+    if (kl < 0 || kl > end - o) throw new DecodeError(`bad header key length ${kl} at offset ${at}`, { at })
+    const key = headerKey(buf, o, o + kl)
+    o += kl
+    const vat = o
+    let vl: number
+    b = buf[o]
+    if (o < end && b < 0x80) {
+      vl = (b >>> 1) ^ -(b & 1)
+      o++
+    } else {
+      pos = o
+      vl = readVarint(buf, end)
+      o = pos
+    }
+    let value: Buffer | null
+    if (vl >= 0 && vl <= end - o) {
+      value = view(ab, base + o, vl)
+      o += vl
+    } else if (vl === -1) {
+      value = null
+    } else {
+      throw badLength(vl, 'header value', vat)
+    }
+    headers[i] = { key, value }
   }
+  pos = o
   return headers
 }
+
+/** |baseOffset| up to which baseOffset + offsetDelta (an int32) is exact in a double. */
+const EXACT_BASE_OFFSET = 2n ** 53n - 2n ** 32n
 
 /** Decode `count` records from buf[start, end), which they must fill exactly. */
 function decodeRecords(
@@ -609,38 +747,147 @@ function decodeRecords(
     throw new DecodeError(`record count ${count} cannot fit in ${end - start} bytes`, { at: start })
   }
   const records: KafkaRecord[] = new Array(count)
-  pos = start
+  const ab = buf.buffer
+  const base = buf.byteOffset
+  // One bigint per record (BigInt of an exact double) instead of two (BigInt(delta), then the sum).
+  const exactOffsets = baseOffset >= -EXACT_BASE_OFFSET && baseOffset <= EXACT_BASE_OFFSET
+  const baseOffsetNumber = Number(baseOffset)
+  let o = start
   for (let i = 0; i < count; i++) {
-    const at = pos
-    const size = readVarint(buf, end)
-    const recordStart = pos
+    const at = o
+    // Each field: one- or two-byte varints inline, in bounds; the helpers otherwise (they throw).
+    let size: number
+    let b = buf[o]
+    let c: number
+    if (o < end && b < 0x80) {
+      size = (b >>> 1) ^ -(b & 1)
+      o++
+    } else if (o + 1 < end && (c = buf[o + 1]) < 0x80) {
+      const z = (b & 0x7f) | (c << 7)
+      size = (z >>> 1) ^ -(z & 1)
+      o += 2
+    } else {
+      pos = o
+      size = readVarint(buf, end)
+      o = pos
+    }
+    const recordStart = o
     if (size < MIN_RECORD_SIZE - 1 || size > end - recordStart) {
       throw new DecodeError(`bad record length ${size} at offset ${at}`, { at })
     }
     const recordEnd = recordStart + size
-    pos++ // record attributes: unused
-    const timestampDelta = readVarlong(buf, recordEnd)
-    const offsetDelta = readVarint(buf, recordEnd)
-    const key = readNullableBytes(buf, recordEnd, 'key')
-    const value = readNullableBytes(buf, recordEnd, 'value')
-    const hat = pos
-    const headerCount = readVarint(buf, recordEnd)
-    if (headerCount < 0 || headerCount > recordEnd - pos) {
+    o++ // record attributes: unused
+    let timestampDelta: number
+    b = buf[o]
+    if (o < recordEnd && b < 0x80) {
+      timestampDelta = (b >>> 1) ^ -(b & 1)
+      o++
+    } else if (o + 1 < recordEnd && (c = buf[o + 1]) < 0x80) {
+      const z = (b & 0x7f) | (c << 7)
+      timestampDelta = (z >>> 1) ^ -(z & 1)
+      o += 2
+    } else {
+      pos = o
+      timestampDelta = readVarlong(buf, recordEnd)
+      o = pos
+    }
+    let offsetDelta: number
+    b = buf[o]
+    if (o < recordEnd && b < 0x80) {
+      offsetDelta = (b >>> 1) ^ -(b & 1)
+      o++
+    } else if (o + 1 < recordEnd && (c = buf[o + 1]) < 0x80) {
+      const z = (b & 0x7f) | (c << 7)
+      offsetDelta = (z >>> 1) ^ -(z & 1)
+      o += 2
+    } else {
+      pos = o
+      offsetDelta = readVarint(buf, recordEnd)
+      o = pos
+    }
+    // key
+    let kat = o
+    let n: number
+    b = buf[o]
+    if (o < recordEnd && b < 0x80) {
+      n = (b >>> 1) ^ -(b & 1)
+      o++
+    } else if (o + 1 < recordEnd && (c = buf[o + 1]) < 0x80) {
+      const z = (b & 0x7f) | (c << 7)
+      n = (z >>> 1) ^ -(z & 1)
+      o += 2
+    } else {
+      pos = o
+      n = readVarint(buf, recordEnd)
+      o = pos
+    }
+    let key: Buffer | null
+    if (n >= 0 && n <= recordEnd - o) {
+      key = view(ab, base + o, n)
+      o += n
+    } else if (n === -1) {
+      key = null
+    } else {
+      throw badLength(n, 'key', kat)
+    }
+    // value
+    kat = o
+    b = buf[o]
+    if (o < recordEnd && b < 0x80) {
+      n = (b >>> 1) ^ -(b & 1)
+      o++
+    } else if (o + 1 < recordEnd && (c = buf[o + 1]) < 0x80) {
+      const z = (b & 0x7f) | (c << 7)
+      n = (z >>> 1) ^ -(z & 1)
+      o += 2
+    } else {
+      pos = o
+      n = readVarint(buf, recordEnd)
+      o = pos
+    }
+    let value: Buffer | null
+    if (n >= 0 && n <= recordEnd - o) {
+      value = view(ab, base + o, n)
+      o += n
+    } else if (n === -1) {
+      value = null
+    } else {
+      throw badLength(n, 'value', kat)
+    }
+    // headers
+    const hat = o
+    let headerCount: number
+    b = buf[o]
+    if (o < recordEnd && b < 0x80) {
+      headerCount = (b >>> 1) ^ -(b & 1)
+      o++
+    } else {
+      pos = o
+      headerCount = readVarint(buf, recordEnd)
+      o = pos
+    }
+    if (headerCount < 0 || headerCount > recordEnd - o) {
       throw new DecodeError(`bad header count ${headerCount} at offset ${hat}`, { at: hat })
     }
-    const headers = headerCount === 0 ? EMPTY_HEADERS : decodeHeaders(buf, recordEnd, headerCount)
-    if (pos !== recordEnd) {
-      throw new DecodeError(`record at offset ${at} declares ${size} bytes but holds ${pos - recordStart}`, { at })
+    let headers: readonly RecordHeader[] = EMPTY_HEADERS
+    if (headerCount !== 0) {
+      pos = o
+      headers = decodeHeaders(buf, recordEnd, headerCount)
+      o = pos
+    }
+    if (o !== recordEnd) {
+      throw new DecodeError(`record at offset ${at} declares ${size} bytes but holds ${o - recordStart}`, { at })
     }
     records[i] = {
-      offset: baseOffset + BigInt(offsetDelta),
+      offset: exactOffsets ? BigInt(baseOffsetNumber + offsetDelta) : baseOffset + BigInt(offsetDelta),
       timestamp: logAppendTime >= 0 ? logAppendTime : baseTimestamp + timestampDelta,
       key,
       value,
       headers,
     }
   }
-  if (pos !== end) throw new DecodeError(`${end - pos} bytes left after the last record of the batch`, { at: pos })
+  pos = o
+  if (o !== end) throw new DecodeError(`${end - o} bytes left after the last record of the batch`, { at: o })
   return records
 }
 
