@@ -1,4 +1,4 @@
-// `npm run bench -- produce [--quick] [--only=a,b] [--scenarios=1,2]`: producer throughput and latency against
+// `npm run bench -- produce [--quick] [--reps=N] [--only=a,b] [--scenarios=1,2]`: producer throughput and latency against
 // the local broker, side by side with KafkaJS, @platformatic/kafka, @confluentinc/kafka-javascript and Kafka's
 // Java ProducerPerformance.
 //
@@ -10,6 +10,9 @@
 // send-to-acknowledgement over every message (no warm-up excluded, as ProducerPerformance does). Each client
 // runs in a child process of its own, so the peak RSS reported is its own (Node: resourceUsage().maxRSS; the
 // JVM: VmHWM). The Node children run through tsx (its loader adds the same few MB to each).
+// The machine is shared and noisy: each scenario runs every client --reps times (default 3, 1 with --quick),
+// round robin with a rotating start, and a row is the median repetition (msgs/s; p50 and p99 each for the
+// latency run) with the largest peak RSS; every repetition is logged.
 //
 // Each client, configured as close to the others as it allows (see bench/peers/produce-*.ts):
 //   kafka-wire        produce() with 'drain' backpressure and a delivery callback; 64 KiB batches, linger 5 ms,
@@ -125,6 +128,12 @@ async function peerLoads(ctx: BenchContext, client: Client): Promise<string | nu
   }
 }
 
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
+
 function option(args: string[], name: string): string[] | undefined {
   const a = args.find((x) => x.startsWith(`--${name}=`))
   return a?.slice(name.length + 3).split(',')
@@ -140,6 +149,7 @@ const suite: BenchSuite = {
     const quick = ctx.args.includes('--quick')
     const only = option(ctx.args, 'only')
     const pick = option(ctx.args, 'scenarios')?.map(Number)
+    const reps = Number(option(ctx.args, 'reps')?.[0] ?? (quick ? 1 : 3))
     const clients: Client[] = []
     for (const c of CLIENTS) {
       if (only && !only.includes(c.name) && !only.includes(c.adapter)) continue
@@ -154,34 +164,51 @@ const suite: BenchSuite = {
     const stamp = Date.now().toString(36)
     try {
       for (const [si, scenario] of list.entries()) {
-        for (const client of clients) {
-          const topic = `bench-produce-${stamp}-${si}-${client.name.replace(/[^a-z0-9-]/gi, '')}`
-          await admin.createTopics([{ topic, partitions: 3, replicationFactor: 1 }])
-          topics.push(topic)
-          const spec = { ...scenario.spec, brokers, topic } as Spec
-          let result: ChildResult
-          try {
-            result = await runChild(client, spec, 10 * 60_000)
-          } catch (err) {
-            ctx.log(`${scenario.name} / ${client.name}: failed: ${(err as Error).message}`)
-            continue
+        const results = new Map<string, ChildResult[]>(clients.map((c) => [c.name, []]))
+        for (let rep = 0; rep < reps; rep++) {
+          // Round robin, starting one client later each repetition, so no client always follows the same one.
+          for (let k = 0; k < clients.length; k++) {
+            const client = clients[(k + rep) % clients.length]
+            const topic = `bench-produce-${stamp}-${si}-${rep}-${client.name.replace(/[^a-z0-9-]/gi, '')}`
+            await admin.createTopics([{ topic, partitions: 3, replicationFactor: 1 }])
+            topics.push(topic)
+            const spec = { ...scenario.spec, brokers, topic } as Spec
+            let result: ChildResult
+            try {
+              result = await runChild(client, spec, 10 * 60_000)
+            } catch (err) {
+              ctx.log(`${scenario.name} / ${client.name}: failed: ${(err as Error).message}`)
+              continue
+            }
+            results.get(client.name)!.push(result)
+            const perSec = result.count / result.seconds
+            const lat =
+              result.p99Ms === undefined
+                ? ''
+                : `, p50 ${result.p50Ms?.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms`
+            ctx.log(
+              `${scenario.name} / ${client.name} #${rep + 1}: ${Math.round(perSec).toLocaleString('en-US')} msg/s${lat}, ` +
+                `peak RSS ${result.rssMb?.toFixed(0) ?? '?'} MB${result.note ? ` (${result.note})` : ''}`,
+            )
           }
-          const row: BenchRow = { client: client.name, scenario: scenario.name, rssMb: result.rssMb }
-          const perSec = result.count / result.seconds
-          if (spec.kind === 'throughput') {
-            row.msgsPerSec = perSec
-            row.mbPerSec = (perSec * spec.size) / 1e6
+        }
+        for (const client of clients) {
+          const runs = results.get(client.name)!
+          if (runs.length === 0) continue
+          // The median repetition by the scenario's headline number; peak RSS is the largest of all of them.
+          const row: BenchRow = {
+            client: client.name,
+            scenario: scenario.name,
+            rssMb: Math.max(...runs.map((r) => r.rssMb ?? 0)) || undefined,
+          }
+          if (scenario.spec.kind === 'throughput') {
+            row.msgsPerSec = median(runs.map((r) => r.count / r.seconds))
+            row.mbPerSec = (row.msgsPerSec * scenario.spec.size) / 1e6
           } else {
-            row.p50Ms = result.p50Ms
-            row.p99Ms = result.p99Ms
+            row.p50Ms = median(runs.map((r) => r.p50Ms ?? Number.NaN))
+            row.p99Ms = median(runs.map((r) => r.p99Ms ?? Number.NaN))
           }
           rows.push(row)
-          const lat =
-            result.p99Ms === undefined ? '' : `, p50 ${result.p50Ms?.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms`
-          ctx.log(
-            `${scenario.name} / ${client.name}: ${Math.round(perSec).toLocaleString('en-US')} msg/s${lat}, ` +
-              `peak RSS ${result.rssMb?.toFixed(0) ?? '?'} MB${result.note ? ` (${result.note})` : ''}`,
-          )
         }
       }
     } finally {
