@@ -9,7 +9,8 @@
 // - Encode: each library starts from the records in the form its own producer hands to its batch encoder
 //   (converted once, untimed) and ends with one whole batch ready to be sent. kafka-wire encodes into a reused
 //   Writer (its Produce codec encodes batches straight into the request buffer); the peers return new Buffers.
-// - Decode: every decoder reads the same bytes, the batch kafka-wire encoded (before timing, each peer's
+// - Decode: every decoder reads the same bytes, the batch kafka-wire encoded, as a broker returns it: with a
+//   base offset of a busy partition (beyond 2^32) where a produced batch has 0 (before timing, each peer's
 //   decoder is checked to return the fixture's records from them, and each peer's own encoding is checked to
 //   decode, through ours, to the same records: the outputs are equivalent). kafka-wire verifies the CRC-32C;
 //   KafkaJS and @platformatic/kafka do not check it. See bench/peers/codec-*.ts for how each codec is reached.
@@ -38,21 +39,23 @@ import type { BenchContext, BenchRow, BenchSuite } from './types.js'
 
 const RECORDS = 1000
 
+/** Base offset of the batches decoded: a partition past 2^32 records (fetched batches carry real offsets). */
+const FETCHED_BASE_OFFSET = 5_000_000_000n
+
+function toRecordInputs(records: FixtureRecord[]): RecordInput[] {
+  return records.map((r) => ({
+    key: r.key,
+    value: r.value,
+    timestamp: r.timestamp,
+    headers: r.headers.length === 0 ? undefined : r.headers,
+  }))
+}
+
 const kafkaWire: PeerCodecFactory = {
   client: 'kafka-wire',
   note: 'kafka-wire: encodeRecordBatch into a reused Writer, decodeRecordBatches with CRC-32C verification',
   create(records: FixtureRecord[], compression: Compression): BatchCodec {
-    const input = {
-      records: records.map(
-        (r): RecordInput => ({
-          key: r.key,
-          value: r.value,
-          timestamp: r.timestamp,
-          headers: r.headers.length === 0 ? undefined : r.headers,
-        }),
-      ),
-      compression,
-    }
+    const input = { records: toRecordInputs(records), compression }
     const w = new Writer(2 * 1024 * 1024)
     return {
       encode() {
@@ -149,7 +152,9 @@ async function run(ctx: Pick<BenchContext, 'args' | 'log' | 'peer'>): Promise<Be
         const records = fixture(RECORDS, valueSize, headers)
         const codecs = factories.map((f) => ({ client: f.client, codec: f.create(records, compression) }))
         const ours = codecs[0].codec
-        const bytes = Buffer.from(await ours.encode())
+        const w = new Writer(2 * 1024 * 1024)
+        encodeRecordBatch(w, { records: toRecordInputs(records), compression, baseOffset: FETCHED_BASE_OFFSET })
+        const bytes = w.toBuffer()
         // Untimed checks: every decoder reads our bytes back to the fixture; every encoder's batch decodes
         // (through ours, CRC verified) to the fixture.
         for (const { client, codec } of codecs) {

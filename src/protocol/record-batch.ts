@@ -683,10 +683,8 @@ function headerKey(buf: Buffer, start: number, end: number): string {
   return key
 }
 
-/** Decode `count` headers at `pos`, within buf[.., end). */
-function decodeHeaders(buf: Buffer, end: number, count: number): RecordHeader[] {
-  const ab = buf.buffer
-  const base = buf.byteOffset
+/** Decode `count` headers at `pos`, within buf[.., end); `ab` and `base` are buf.buffer and buf.byteOffset. */
+function decodeHeaders(buf: Buffer, ab: ArrayBufferLike, base: number, end: number, count: number): RecordHeader[] {
   const headers: RecordHeader[] = new Array(count)
   let o = pos
   for (let i = 0; i < count; i++) {
@@ -730,9 +728,6 @@ function decodeHeaders(buf: Buffer, end: number, count: number): RecordHeader[] 
   return headers
 }
 
-/** |baseOffset| up to which baseOffset + offsetDelta (an int32) is exact in a double. */
-const EXACT_BASE_OFFSET = 2n ** 53n - 2n ** 32n
-
 /** Decode `count` records from buf[start, end), which they must fill exactly. */
 function decodeRecords(
   buf: Buffer,
@@ -749,9 +744,6 @@ function decodeRecords(
   const records: KafkaRecord[] = new Array(count)
   const ab = buf.buffer
   const base = buf.byteOffset
-  // One bigint per record (BigInt of an exact double) instead of two (BigInt(delta), then the sum).
-  const exactOffsets = baseOffset >= -EXACT_BASE_OFFSET && baseOffset <= EXACT_BASE_OFFSET
-  const baseOffsetNumber = Number(baseOffset)
   let o = start
   for (let i = 0; i < count; i++) {
     const at = o
@@ -872,14 +864,15 @@ function decodeRecords(
     let headers: readonly RecordHeader[] = EMPTY_HEADERS
     if (headerCount !== 0) {
       pos = o
-      headers = decodeHeaders(buf, recordEnd, headerCount)
+      headers = decodeHeaders(buf, ab, base, recordEnd, headerCount)
       o = pos
     }
     if (o !== recordEnd) {
       throw new DecodeError(`record at offset ${at} declares ${size} bytes but holds ${o - recordStart}`, { at })
     }
     records[i] = {
-      offset: exactOffsets ? BigInt(baseOffsetNumber + offsetDelta) : baseOffset + BigInt(offsetDelta),
+      // BigInt of an int32 is cheap (a Smi); BigInt of a double beyond 2^31 (a large base + delta) is 4x dearer.
+      offset: baseOffset + BigInt(offsetDelta),
       timestamp: logAppendTime >= 0 ? logAppendTime : baseTimestamp + timestampDelta,
       key,
       value,
