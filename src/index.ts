@@ -1,8 +1,17 @@
 // Public API of kafka-wire. Deep imports are not part of the contract.
 
-// client
 export { Admin, type AdminConfig, type CreateTopicsOptions, type NewTopic } from './client/admin.js'
+// client
+export {
+  type Assignor,
+  assignorByName,
+  cooperativeStickyAssignor,
+  rangeAssignor,
+  roundRobinAssignor,
+} from './client/assignors.js'
+export { Consumer, type ConsumerConfig, type ConsumerMessage } from './client/consumer.js'
 export { ConfigError, ProduceError } from './client/errors.js'
+export { CommitFailedError, GroupError } from './client/group-membership.js'
 export {
   Counter,
   Gauge,
@@ -44,6 +53,7 @@ export {
   type Serializer,
 } from './client/producer.js'
 export { topicNameProblem } from './client/topics.js'
+export { type Decision, type Ordering, WorkerError } from './client/worker-manager.js'
 // network
 export { type BackoffOptions, backoffDelay } from './network/backoff.js'
 export { type BrokerInfo, Cluster, type ClusterOptions, type PartitionInfo, type TopicInfo } from './network/cluster.js'

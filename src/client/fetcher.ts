@@ -163,8 +163,9 @@ export class Fetcher extends EventEmitter {
   }
 
   /**
-   * Hand buffered messages to `sink`, partitions in turn, until it returns false or nothing is left.
-   * Returns how many were handed out. Buffer space freed by it lets fetching resume.
+   * Hand buffered messages to `sink`, partitions in turn, until nothing is left or the sink returns
+   * false (it has taken that message and wants no more for now, like a stream's write()). Returns how
+   * many were handed out. Buffer space freed by it lets fetching resume.
    */
   drainTo(sink: (message: ConsumerMessage) => boolean): number {
     let handed = 0
@@ -179,7 +180,6 @@ export class Fetcher extends EventEmitter {
       }
       idle = 0
       const m = s.queue[s.head]
-      if (!sink(m)) return handed
       s.queue[s.head++] = undefined as unknown as ConsumerMessage
       s.bufferedBytes -= (m.key?.length ?? 0) + (m.value?.length ?? 0) + RECORD_OVERHEAD
       if (s.head === s.queue.length) {
@@ -188,6 +188,7 @@ export class Fetcher extends EventEmitter {
         s.bufferedBytes = 0
       }
       handed++
+      if (!sink(m)) break
     }
     if (handed > 0) this.schedule()
     return handed
@@ -231,6 +232,7 @@ export class Fetcher extends EventEmitter {
   }
 
   private refreshMetadata(): void {
+    if (this.closed) return
     this.cluster.refresh().then(
       () => this.schedule(),
       (err) => {
@@ -289,6 +291,7 @@ export class Fetcher extends EventEmitter {
         }
       })
       .catch((err) => {
+        if (this.closed) return
         this.emit('warning', err)
         this.refreshMetadata()
         return new Promise<void>((resolve) =>
