@@ -4,6 +4,10 @@
 import { connect } from 'node:net'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import { ApiVersions } from '../../src/protocol/api-versions.js'
+import { decodeResponseHeader, encodeRequestFrame } from '../../src/protocol/headers.js'
+import { Reader } from '../../src/protocol/reader.js'
+import { Writer } from '../../src/protocol/writer.js'
 import { acquireCluster, type ClusterLease, loud } from '../helpers/local-kafka.js'
 
 let lease: ClusterLease | undefined
@@ -69,6 +73,22 @@ test('ApiVersions v0 round trip with hand-made bytes', async () => {
   for (const key of [0, 1, 3, 18]) assert.ok(keys.has(key), `api key ${key} listed`)
   const [min, max] = keys.get(18)!
   assert.ok(min === 0 && max >= 3, `ApiVersions ${min}-${max}`)
+})
+
+test('ApiVersions v0..v4 round trips through our codec and framing', async () => {
+  const [host, port] = bootstrap!.split(',')[0]!.split(':') as [string, string]
+  for (let version = ApiVersions.minVersion; version <= ApiVersions.maxVersion; version++) {
+    const w = new Writer()
+    encodeRequestFrame(w, ApiVersions, version, 1000 + version, 'kafka-wire-test', {})
+    const frame = await roundTrip(host, Number(port), w.toBuffer())
+    const r = new Reader(frame)
+    assert.is(decodeResponseHeader(r, ApiVersions, version), 1000 + version, `v${version} correlation id`)
+    const response = ApiVersions.decode(r, version)
+    r.expectEnd()
+    assert.is(response.errorCode, 0, `v${version} error code`)
+    const keys = new Set(response.apiKeys.map((k) => k.apiKey))
+    for (const key of [0, 1, 3, 18]) assert.ok(keys.has(key), `v${version} lists api key ${key}`)
+  }
 })
 
 test.run()
