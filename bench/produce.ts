@@ -21,7 +21,8 @@
 //   kafkajs           send() of arrays (~192 KiB each) with 4 outstanding; idempotent forces maxInFlightRequests 1;
 //                     no batch size or linger exist; lz4 through a codec on lz4-napi (as kafkajs-lz4 does).
 //   platformatic      send() of arrays (~192 KiB each) with 4 outstanding; idempotent forces maxInflights 1;
-//                     no batch size or linger exist; lz4 built in (WebAssembly).
+//                     no batch size or linger exist; lz4 built in (WebAssembly). It declares Node >= 22.22: on
+//                     Node 20 it runs with a Promise.withResolvers polyfill (the only thing producing needs).
 //   confluent         produce() per message with dr_cb delivery reports polled in librdkafka's background thread;
 //                     batch.size 64 KiB, linger.ms 5, 5 in flight, 32 MiB queue (its KafkaJS-compatible API,
 //                     variant 'kafkajs', was slower).
@@ -31,9 +32,10 @@
 //
 // Peers come from bench/package.json, installed by the runner on first use. @confluentinc/kafka-javascript is
 // an optional native peer: its install script is allowed in bench/package.json (`allowScripts`, npm 11 blocks
-// install scripts otherwise) and the runner builds it explicitly when the binary is missing (node-gyp, with
-// CKJS_LINKING=dynamic against the librdkafka it bundles). A peer that cannot load is reported, and its rows
-// are left out.
+// install scripts otherwise) and the runner builds it explicitly when the binary is missing (`npm rebuild`,
+// node-gyp with CKJS_LINKING=dynamic: the librdkafka it bundles, 2.15.1, built as a shared library next to the
+// addon; Debian's librdkafka-dev is 2.0.2, older than the bindings expect). A peer that cannot load is
+// reported, and its rows are left out.
 import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { Admin } from '../src/client/admin.js'
