@@ -33,6 +33,31 @@ function logConfig(): string {
   return file
 }
 
+/** Run a command, feed `input` on stdin, collect its output; killed after `timeoutMs`. */
+function runProcess(command: string, args: string[], input: string | Buffer, timeoutMs: number): Promise<ToolResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => {
+      stdout += d
+    })
+    child.stderr.on('data', (d) => {
+      stderr += d
+    })
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    child.on('error', (err) => {
+      clearTimeout(timer)
+      reject(err)
+    })
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout, stderr })
+    })
+    child.stdin.end(input)
+  })
+}
+
 /** Run `mainClass` of Kafka's jars with `args`, feeding `input` on stdin. */
 export async function runJavaTool(
   mainClass: string,
@@ -42,29 +67,12 @@ export async function runJavaTool(
   const libDir = await ensureKafkaJars(options.version ?? DEFAULT_KAFKA_VERSION)
   const java = resolveJava(undefined)
   const jvm = ['-Xmx256m', '-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', `-Dlog4j2.configurationFile=${logConfig()}`]
-  return new Promise((resolve, reject) => {
-    const child = spawn(java, [...jvm, '-cp', join(libDir, '*'), mainClass, ...args], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => {
-      stdout += d
-    })
-    child.stderr.on('data', (d) => {
-      stderr += d
-    })
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000)
-    child.on('error', (err) => {
-      clearTimeout(timer)
-      reject(err)
-    })
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      resolve({ code, stdout, stderr })
-    })
-    child.stdin.end(options.input ?? '')
-  })
+  return runProcess(
+    java,
+    [...jvm, '-cp', join(libDir, '*'), mainClass, ...args],
+    options.input ?? '',
+    options.timeoutMs ?? 60_000,
+  )
 }
 
 /** Run kcat with `args`, feeding `input` on stdin. */
@@ -72,25 +80,5 @@ export function runKcat(
   args: string[],
   options: { input?: string | Buffer; timeoutMs?: number } = {},
 ): Promise<ToolResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('kcat', args, { stdio: ['pipe', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => {
-      stdout += d
-    })
-    child.stderr.on('data', (d) => {
-      stderr += d
-    })
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000)
-    child.on('error', (err) => {
-      clearTimeout(timer)
-      reject(err)
-    })
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      resolve({ code, stdout, stderr })
-    })
-    child.stdin.end(options.input ?? '')
-  })
+  return runProcess('kcat', args, options.input ?? '', options.timeoutMs ?? 30_000)
 }
