@@ -1,5 +1,6 @@
 import type { Api } from './api.js'
 import { DecodeError } from './errors.js'
+import { type NodeEndpoint, readNodeEndpoints } from './node-endpoints.js'
 import type { Reader } from './reader.js'
 import type { Writer } from './writer.js'
 
@@ -132,12 +133,7 @@ export interface FetchTopicResponse {
   partitions: FetchPartitionData[]
 }
 
-export interface FetchNodeEndpoint {
-  nodeId: number
-  host: string
-  port: number
-  rack: string | null
-}
+export type FetchNodeEndpoint = NodeEndpoint
 
 export interface FetchResponse {
   /** v1+ */
@@ -357,17 +353,7 @@ export const Fetch: Api<FetchRequest, FetchResponse> = {
     if (flexible) {
       r.taggedFields((tag, t) => {
         if (tag !== 0 || version < 16) return false
-        const n = t.arrayLength(true)
-        const nodeEndpoints: FetchNodeEndpoint[] = new Array(n)
-        for (let i = 0; i < n; i++) {
-          const nodeId = t.int32()
-          const host = t.string(true)
-          const port = t.int32()
-          const rack = t.nullableString(true)
-          t.skipTaggedFields()
-          nodeEndpoints[i] = { nodeId, host, port, rack }
-        }
-        response.nodeEndpoints = nodeEndpoints
+        response.nodeEndpoints = readNodeEndpoints(t)
         return true
       })
     }

@@ -1,5 +1,6 @@
 import type { Api } from './api.js'
 import { DecodeError, EncodeError } from './errors.js'
+import { type NodeEndpoint, readNodeEndpoints } from './node-endpoints.js'
 import type { Reader } from './reader.js'
 import type { EncodableRecords } from './record-batch.js'
 import type { Writer } from './writer.js'
@@ -75,12 +76,7 @@ export interface ProduceTopicResponse {
   partitionResponses: ProducePartitionResponse[]
 }
 
-export interface ProduceNodeEndpoint {
-  nodeId: number
-  host: string
-  port: number
-  rack: string | null
-}
+export type ProduceNodeEndpoint = NodeEndpoint
 
 export interface ProduceResponse {
   responses: ProduceTopicResponse[]
@@ -221,17 +217,7 @@ export const Produce: Api<ProduceRequest, ProduceResponse> = {
     if (flexible) {
       r.taggedFields((tag, t) => {
         if (tag !== 0 || version < 10) return false
-        const n = t.arrayLength(true)
-        const nodeEndpoints: ProduceNodeEndpoint[] = new Array(n)
-        for (let i = 0; i < n; i++) {
-          const nodeId = t.int32()
-          const host = t.string(true)
-          const port = t.int32()
-          const rack = t.nullableString(true)
-          t.skipTaggedFields()
-          nodeEndpoints[i] = { nodeId, host, port, rack }
-        }
-        response.nodeEndpoints = nodeEndpoints
+        response.nodeEndpoints = readNodeEndpoints(t)
         return true
       })
     }
