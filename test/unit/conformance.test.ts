@@ -1,10 +1,8 @@
 // Every API codec in src/protocol, checked against Kafka's message schemas by machine.
-// Modules are discovered: any export with a numeric apiKey/minVersion/maxVersion/flexibleFrom and
-// encode/decode functions is an API codec and gets checked, so new modules are picked up as they land.
+// Modules are discovered (test/schema/modules.ts): any export with a numeric apiKey/minVersion/maxVersion/
+// flexibleFrom and encode/decode functions is an API codec and gets checked, so new modules are picked up as they land.
 
-import { readdirSync } from 'node:fs'
-import { basename, join } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { basename } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { Reader } from '../../src/protocol/reader.js'
@@ -19,6 +17,7 @@ import {
   type Problem,
 } from '../schema/conformance.js'
 import { Generator } from '../schema/generate.js'
+import { discoverApis, type FoundApi } from '../schema/modules.js'
 import { loadSchemas, parseMessage, parseVersions, stripComments, versionsOf } from '../schema/schema.js'
 import { sameValue } from '../schema/values.js'
 
@@ -46,45 +45,9 @@ export const EXCEPTIONS: FieldException[] = [
 // ---------------------------------------------------------------------------------------------
 // Discovery
 
-const PROTOCOL_DIR = fileURLToPath(new URL('../../src/protocol/', import.meta.url))
+type Found = FoundApi
 
-interface Found {
-  file: string
-  exportName: string
-  api: ApiLike
-}
-
-function isApi(v: unknown): v is ApiLike {
-  if (typeof v !== 'object' || v === null) return false
-  const o = v as Record<string, unknown>
-  return (
-    typeof o.apiKey === 'number' &&
-    typeof o.minVersion === 'number' &&
-    typeof o.maxVersion === 'number' &&
-    typeof o.flexibleFrom === 'number' &&
-    typeof o.encode === 'function' &&
-    typeof o.decode === 'function'
-  )
-}
-
-const found: Found[] = []
-const importFailures: Array<{ file: string; error: unknown }> = []
-for (const file of readdirSync(PROTOCOL_DIR).sort()) {
-  if (!file.endsWith('.ts') || file.endsWith('.d.ts')) continue
-  let mod: Record<string, unknown>
-  try {
-    mod = await import(pathToFileURL(join(PROTOCOL_DIR, file)).href)
-  } catch (error) {
-    importFailures.push({ file, error })
-    continue
-  }
-  const seen = new Set<unknown>()
-  for (const [exportName, value] of Object.entries(mod)) {
-    if (!isApi(value) || seen.has(value)) continue
-    seen.add(value)
-    found.push({ file, exportName, api: value })
-  }
-}
+const { found, importFailures } = await discoverApis()
 
 const byKey = new Map<number, Found>()
 for (const f of found) if (!byKey.has(f.api.apiKey)) byKey.set(f.api.apiKey, f)

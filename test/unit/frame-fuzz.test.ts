@@ -4,9 +4,9 @@
 // over-long varints, ranges duplicated or removed. Decoding a mutant may succeed or throw DecodeError;
 // anything else (RangeError, TypeError, a hang, an array longer than the frame) is a bug.
 
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { fileURLToPath } from 'node:url'
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -15,9 +15,9 @@ import { DecodeError } from '../../src/protocol/errors.js'
 import { Reader } from '../../src/protocol/reader.js'
 import { decodeMessage, encodeMessage, Source } from '../schema/codec.js'
 import { Generator, prng } from '../schema/generate.js'
+import { discoverApis } from '../schema/modules.js'
 import { inVersions, loadSchemas } from '../schema/schema.js'
 
-const PROTOCOL_DIR = fileURLToPath(new URL('../../src/protocol/', import.meta.url))
 const FIXTURES = fileURLToPath(new URL('../fixtures/wire/', import.meta.url))
 
 const ITERATIONS_PER_API = 300
@@ -30,26 +30,7 @@ const HANG_MS = 10_000
 /** The worker's start (loading tsx and every module) on a busy machine may take longer. */
 const STARTUP_MS = 60_000
 
-const modules: AnyApi[] = []
-for (const file of readdirSync(PROTOCOL_DIR).sort()) {
-  if (!file.endsWith('.ts') || file.endsWith('.d.ts')) continue
-  const mod = (await import(pathToFileURL(join(PROTOCOL_DIR, file)).href)) as Record<string, unknown>
-  for (const value of Object.values(mod)) {
-    const o = value as Partial<AnyApi> | null
-    if (
-      typeof o === 'object' &&
-      o !== null &&
-      typeof o.apiKey === 'number' &&
-      typeof o.minVersion === 'number' &&
-      typeof o.maxVersion === 'number' &&
-      typeof o.decode === 'function' &&
-      typeof o.encode === 'function' &&
-      !modules.some((m) => m.apiKey === o.apiKey)
-    )
-      modules.push(o as AnyApi)
-  }
-}
-modules.sort((a, b) => a.apiKey - b.apiKey)
+const modules: AnyApi[] = [...(await discoverApis()).byKey.values()].sort((a, b) => a.apiKey - b.apiKey)
 
 const schemas = loadSchemas()
 const RESPONSE_HEADER = schemas.byName.get('ResponseHeader')!

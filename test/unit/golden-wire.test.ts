@@ -10,9 +10,9 @@
 // Frames of API keys we have no module for are still checked against the interpreter (so a codec
 // that lands later is checked at once) and listed in the coverage test.
 
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { fileURLToPath } from 'node:url'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { AnyApi } from '../../src/protocol/api.js'
@@ -20,6 +20,7 @@ import { decodeResponseHeader, encodeRequestFrame } from '../../src/protocol/hea
 import { Reader } from '../../src/protocol/reader.js'
 import { Writer } from '../../src/protocol/writer.js'
 import { decodeMessage, encodeMessage, fieldAt, join as joinPath, Source, type TraceEntry } from '../schema/codec.js'
+import { discoverApis } from '../schema/modules.js'
 import {
   everNullable,
   type FieldSpec,
@@ -34,7 +35,6 @@ import {
 import { bytesOf, defaultOf, expectedJsType, sameValue, show } from '../schema/values.js'
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/wire/', import.meta.url))
-const PROTOCOL_DIR = fileURLToPath(new URL('../../src/protocol/', import.meta.url))
 
 interface GoldenFrame {
   apiKey: number
@@ -70,25 +70,7 @@ const REQUEST_DIFFERENCES: Array<{ apiKey: number; client: RegExp; path: string;
 // ---------------------------------------------------------------------------------------------
 // Our codecs, discovered like the conformance test does.
 
-const modules = new Map<number, AnyApi>()
-for (const file of readdirSync(PROTOCOL_DIR).sort()) {
-  if (!file.endsWith('.ts') || file.endsWith('.d.ts')) continue
-  const mod = (await import(pathToFileURL(join(PROTOCOL_DIR, file)).href)) as Record<string, unknown>
-  for (const value of Object.values(mod)) {
-    const o = value as Partial<AnyApi> | null
-    if (
-      typeof o === 'object' &&
-      o !== null &&
-      typeof o.apiKey === 'number' &&
-      typeof o.minVersion === 'number' &&
-      typeof o.flexibleFrom === 'number' &&
-      typeof o.encode === 'function' &&
-      typeof o.decode === 'function' &&
-      !modules.has(o.apiKey)
-    )
-      modules.set(o.apiKey, o as AnyApi)
-  }
-}
+const modules: Map<number, AnyApi> = (await discoverApis()).byKey
 
 const schemas = loadSchemas()
 const REQUEST_HEADER = schemas.byName.get('RequestHeader')!
