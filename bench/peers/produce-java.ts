@@ -4,10 +4,9 @@
 // and latency percentiles (whole milliseconds). Peak RSS is the JVM's VmHWM from /proc/<pid>/status,
 // sampled until it exits.
 import { spawn } from 'node:child_process'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { DEFAULT_KAFKA_VERSION, ensureKafkaJars, resolveJava } from '../../src/tools/local-broker.js'
+import { DEFAULT_KAFKA_VERSION, ensureKafkaJars, resolveJava, toolsLogFlag } from '../../src/tools/local-broker.js'
 import type { ChildResult, Spec } from './produce-common.js'
 
 const JVM = [
@@ -20,27 +19,6 @@ const JVM = [
   '-XX:MaxInlineLevel=15',
   '-Djava.awt.headless=true',
 ]
-
-function logConfig(): string {
-  const dir = join(tmpdir(), 'kafka-wire-bench')
-  mkdirSync(dir, { recursive: true })
-  const file = join(dir, 'log4j2.properties')
-  writeFileSync(
-    file,
-    [
-      'status = error',
-      'appender.err.type = Console',
-      'appender.err.name = STDERR',
-      'appender.err.target = SYSTEM_ERR',
-      'appender.err.layout.type = PatternLayout',
-      'appender.err.layout.pattern = %p %c: %m%n',
-      'rootLogger.level = warn',
-      'rootLogger.appenderRef.err.ref = STDERR',
-      '',
-    ].join('\n'),
-  )
-  return file
-}
 
 function vmHwmMb(pid: number): number | undefined {
   try {
@@ -73,7 +51,7 @@ export async function runJava(spec: Spec, timeoutMs: number): Promise<ChildResul
   const records = spec.kind === 'throughput' ? spec.count : Math.round(spec.rate * spec.seconds)
   const args = [
     ...JVM,
-    `-Dlog4j2.configurationFile=${logConfig()}`,
+    toolsLogFlag(DEFAULT_KAFKA_VERSION),
     '-cp',
     join(libDir, '*'),
     'org.apache.kafka.tools.ProducerPerformance',

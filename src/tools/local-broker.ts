@@ -744,6 +744,18 @@ async function formatNodes(state: ClusterState, users: KafkaUser[]): Promise<voi
   )
 }
 
+/**
+ * The JVM flag that makes Kafka's command-line tools (console clients, perf tools, admin commands) of `version`
+ * log WARN and above to stderr, so their stdout carries only their output. The config file lives in the cache.
+ */
+export function toolsLogFlag(version: string = DEFAULT_KAFKA_VERSION, cacheDir: string = defaultCacheDir()): string {
+  const kafka4 = majorVersion(version) >= 4
+  const file = join(cacheDir, kafka4 ? 'tools-log4j2.properties' : 'tools-log4j.properties')
+  mkdirSync(cacheDir, { recursive: true })
+  writeFileSync(file, kafka4 ? log4j2Config('WARN', 'SYSTEM_ERR') : log4jConfig('WARN', 'System.err'))
+  return logConfigFlag(version, file)
+}
+
 function log4j2Config(level: string, target: string): string {
   return [
     'status = warn',

@@ -1,36 +1,13 @@
 // Runs Kafka's own Java tools (console consumer and producer, consumer-groups...) from the jars the
 // local broker harness caches: the reference client, for interop tests.
 import { spawn } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { DEFAULT_KAFKA_VERSION, ensureKafkaJars, resolveJava } from '../../src/tools/local-broker.js'
+import { DEFAULT_KAFKA_VERSION, ensureKafkaJars, resolveJava, toolsLogFlag } from '../../src/tools/local-broker.js'
 
 export interface ToolResult {
   code: number | null
   stdout: string
   stderr: string
-}
-
-function logConfig(): string {
-  const dir = join(tmpdir(), 'kafka-wire-java-tools')
-  mkdirSync(dir, { recursive: true })
-  const file = join(dir, 'log4j2.properties')
-  writeFileSync(
-    file,
-    [
-      'status = error',
-      'appender.err.type = Console',
-      'appender.err.name = STDERR',
-      'appender.err.target = SYSTEM_ERR',
-      'appender.err.layout.type = PatternLayout',
-      'appender.err.layout.pattern = %p %c: %m%n',
-      'rootLogger.level = warn',
-      'rootLogger.appenderRef.err.ref = STDERR',
-      '',
-    ].join('\n'),
-  )
-  return file
 }
 
 /** Run a command, feed `input` on stdin, collect its output; killed after `timeoutMs`. */
@@ -64,9 +41,10 @@ export async function runJavaTool(
   args: string[],
   options: { input?: string; timeoutMs?: number; version?: string } = {},
 ): Promise<ToolResult> {
-  const libDir = await ensureKafkaJars(options.version ?? DEFAULT_KAFKA_VERSION)
+  const version = options.version ?? DEFAULT_KAFKA_VERSION
+  const libDir = await ensureKafkaJars(version)
   const java = resolveJava(undefined)
-  const jvm = ['-Xmx256m', '-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', `-Dlog4j2.configurationFile=${logConfig()}`]
+  const jvm = ['-Xmx256m', '-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', toolsLogFlag(version)]
   return runProcess(
     java,
     [...jvm, '-cp', join(libDir, '*'), mainClass, ...args],
