@@ -19,11 +19,9 @@ import { LeaveGroup } from '../protocol/leave-group.js'
 import { OffsetCommit } from '../protocol/offset-commit.js'
 import { OffsetFetch } from '../protocol/offset-fetch.js'
 import { SyncGroup } from '../protocol/sync-group.js'
+import { groupByTopic, type TopicPartition } from './assignors.js'
 
-export interface TopicPartition {
-  topic: string
-  partition: number
-}
+export type { TopicPartition }
 
 /** What an assignor sees of one member (the classic consumer protocol's subscription). */
 export interface GroupMemberSubscription {
@@ -86,16 +84,6 @@ export class CommitFailedError extends KafkaWireError {
 export class GroupError extends KafkaWireError {}
 
 const tpKey = (tp: TopicPartition) => `${tp.topic}\u0000${tp.partition}`
-
-function groupByTopic(partitions: TopicPartition[]): Array<{ topic: string; partitions: number[] }> {
-  const map = new Map<string, number[]>()
-  for (const tp of partitions) {
-    let list = map.get(tp.topic)
-    if (!list) map.set(tp.topic, (list = []))
-    list.push(tp.partition)
-  }
-  return [...map].map(([topic, parts]) => ({ topic, partitions: parts.sort((a, b) => a - b) }))
-}
 
 /**
  * Membership of one consumer group through the classic protocol: find the coordinator, join,
