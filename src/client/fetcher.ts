@@ -6,6 +6,7 @@ import { KafkaWireError } from '../protocol/errors.js'
 import { Fetch, type FetchPartitionData, type FetchRequest } from '../protocol/fetch.js'
 import { ListOffsets } from '../protocol/list-offsets.js'
 import { decodeRecordBatches, type RecordHeader } from '../protocol/record-batch.js'
+import type { Meter, MetricsRegistry, Timer } from './metrics.js'
 
 /** A message as the consumer hands it out: key, value and header values are views into the fetched frame. */
 export interface ConsumerMessage {
@@ -37,6 +38,8 @@ export interface FetcherOptions {
   autoOffsetReset?: OffsetReset
   rackId?: string | null
   verifyCrc?: boolean
+  /** Fetch latency, fetched messages and bytes go here (consumer.fetch.*). */
+  metrics?: MetricsRegistry
 }
 
 /** The fetcher could not go on for a partition (no reset policy, corrupt data). */
@@ -54,6 +57,8 @@ interface PartitionState {
   head: number
   bufferedBytes: number
   resetting: boolean
+  /** The partition's high watermark as of the last fetch response (-1 before one). */
+  highWatermark: bigint
 }
 
 const key = (topic: string, partition: number) => `${topic}\u0000${partition}`
@@ -70,7 +75,8 @@ const RECORD_OVERHEAD = 40
  */
 export class Fetcher extends EventEmitter {
   private readonly cluster: Cluster
-  private readonly options: Required<Omit<FetcherOptions, 'cluster' | 'rackId'>> & { rackId: string | null }
+  private readonly options: Required<Omit<FetcherOptions, 'cluster' | 'rackId' | 'metrics'>> & { rackId: string | null }
+  private readonly m: { latency: Timer; messages: Meter; bytes: Meter } | null
   private readonly partitions = new Map<string, PartitionState>()
   private readonly inflight = new Set<number>()
   private scheduled = false
@@ -93,6 +99,14 @@ export class Fetcher extends EventEmitter {
       rackId: options.rackId ?? null,
       verifyCrc: options.verifyCrc ?? true,
     }
+    const reg = options.metrics
+    this.m = reg
+      ? {
+          latency: reg.timer('consumer.fetch.latency'),
+          messages: reg.meter('consumer.fetch.messages'),
+          bytes: reg.meter('consumer.fetch.bytes'),
+        }
+      : null
   }
 
   /** Start fetching a partition from `position` (null: resolve by the reset policy). */
@@ -109,6 +123,7 @@ export class Fetcher extends EventEmitter {
       head: 0,
       bufferedBytes: 0,
       resetting: false,
+      highWatermark: -1n,
     }
     this.partitions.set(k, state)
     this.order.push(state)
@@ -154,6 +169,11 @@ export class Fetcher extends EventEmitter {
 
   position(topic: string, partition: number): bigint | null {
     return this.partitions.get(key(topic, partition))?.position ?? null
+  }
+
+  /** The high watermark the last fetch reported (the offset the next produced message gets), or -1. */
+  highWatermark(topic: string, partition: number): bigint {
+    return this.partitions.get(key(topic, partition))?.highWatermark ?? -1n
   }
 
   get bufferedBytes(): number {
@@ -274,11 +294,13 @@ export class Fetcher extends EventEmitter {
       rackId: this.options.rackId ?? '',
     }
     const sent = new Map(states.map((s) => [key(s.topic, s.partition), s.position]))
+    const started = this.m !== null ? performance.now() : 0
     this.cluster
       .connection(leader, 'fetch')
       .then((c) => c.request(Fetch, request, { timeoutMs: this.options.maxWaitMs + 30_000 }))
       .then((response) => {
         this.failures = 0
+        if (this.m !== null) this.m.latency.update(performance.now() - started)
         if (response.errorCode !== 0) throw new KafkaError(response.errorCode)
         for (const t of response.responses) {
           const topic = t.topic || this.cluster.topicNamesById.get(t.topicId) || ''
@@ -315,8 +337,10 @@ export class Fetcher extends EventEmitter {
       else this.emit('warning', new KafkaError(code, { topic: s.topic, partition: s.partition }))
       return
     }
+    if (p.highWatermark >= 0n) s.highWatermark = p.highWatermark
     const records = p.records
     if (records === null || records.length === 0) return
+    this.m?.bytes.mark(records.length)
     let batches: ReturnType<typeof decodeRecordBatches>
     try {
       batches = decodeRecordBatches(records, {
@@ -374,6 +398,7 @@ export class Fetcher extends EventEmitter {
       position = next
     }
     s.position = position
+    this.m?.messages.mark(added)
     if (added > 0) this.emit('records')
   }
 
