@@ -9,9 +9,31 @@ export {
   rangeAssignor,
   roundRobinAssignor,
 } from './client/assignors.js'
-export { Consumer, type ConsumerConfig, type ConsumerMessage } from './client/consumer.js'
+export {
+  DEFAULT_CONTROL_TOPIC,
+  decodeSwitchRequest,
+  encodeSwitchRequest,
+  ensureControlTopic,
+  type RequestSwitchOptions,
+  requestSwitch,
+  type SwitchRequest,
+  SwitchRequestError,
+  type SwitchTarget,
+} from './client/blue-green.js'
+export {
+  type AssignedPartition,
+  Consumer,
+  type ConsumerConfig,
+  ConsumerError,
+  type ConsumerMessage,
+  DEAD_LETTER_HEADERS,
+  type OffsetStore,
+  type SeekTarget,
+} from './client/consumer.js'
 export { ConfigError, ProduceError } from './client/errors.js'
+export { FetchError, type OffsetReset } from './client/fetcher.js'
 export { CommitFailedError, GroupError } from './client/group-membership.js'
+export { EARLIEST, LATEST, listOffset } from './client/list-offset.js'
 export {
   Counter,
   Gauge,
@@ -23,6 +45,7 @@ export {
   metricKey,
   Timer,
 } from './client/metrics.js'
+export type { TopicPartitionOffset } from './client/offset-tracker.js'
 export {
   DefaultPartitioner,
   defaultPartitioner,
@@ -53,10 +76,27 @@ export {
   type Serializer,
 } from './client/producer.js'
 export { topicNameProblem } from './client/topics.js'
-export { type Decision, type Ordering, WorkerError } from './client/worker-manager.js'
+export {
+  type BatchHandler,
+  type Decision,
+  type FailedAttemptInfo,
+  type FailureStats,
+  type MessageHandler,
+  type Ordering,
+  type StopReason,
+  type TaskContext,
+  WorkerError,
+} from './client/worker-manager.js'
 // network
 export { type BackoffOptions, backoffDelay } from './network/backoff.js'
-export { type BrokerInfo, Cluster, type ClusterOptions, type PartitionInfo, type TopicInfo } from './network/cluster.js'
+export {
+  type BrokerInfo,
+  Cluster,
+  type ClusterOptions,
+  connectionOptionsOf,
+  type PartitionInfo,
+  type TopicInfo,
+} from './network/cluster.js'
 export { Connection, type ConnectionOptions, channels, type RequestOptions } from './network/connection.js'
 export { AuthenticationError, ConnectionError, ProtocolViolationError, TimeoutError } from './network/errors.js'
 export { ConnectionPool, type PoolOptions, type TrafficClass } from './network/pool.js'

@@ -1,26 +1,71 @@
 import { EventEmitter } from 'node:events'
-import { Cluster, type ClusterOptions } from '../network/cluster.js'
+import { Cluster, type ClusterOptions, connectionOptionsOf } from '../network/cluster.js'
+import { type ErrorDetails, KafkaWireError } from '../protocol/errors.js'
+import { Admin } from './admin.js'
 import { type Assignor, assignorByName, BUILT_IN_ASSIGNORS } from './assignors.js'
+import {
+  DEFAULT_CONTROL_TOPIC,
+  decodeSwitchRequest,
+  ensureControlTopic,
+  type SwitchRequest,
+  type SwitchTarget,
+} from './blue-green.js'
 import { ConfigError } from './errors.js'
 import { type ConsumerMessage, Fetcher, type FetcherOptions } from './fetcher.js'
 import { CommitFailedError, type GroupAssignor, GroupMembership, type TopicPartition } from './group-membership.js'
-import { MetricsRegistry } from './metrics.js'
-import { PartitionOffsets } from './offset-tracker.js'
+import { EARLIEST, LATEST, listOffset } from './list-offset.js'
+import { type Counter, type Meter, MetricsRegistry, type Timer } from './metrics.js'
+import { PartitionOffsets, type TopicPartitionOffset } from './offset-tracker.js'
+import { Producer } from './producer.js'
+import { topicNameProblem } from './topics.js'
 import { WorkerManager, type WorkerManagerOptions } from './worker-manager.js'
 
 export type { ConsumerMessage } from './fetcher.js'
 
+/**
+ * Where committed offsets live. The default is the group coordinator (OffsetCommit / OffsetFetch, fenced by
+ * the group generation). Implement it to keep offsets elsewhere, e.g. in the database the handler writes to,
+ * in the same transaction. Offsets follow Kafka's next-offset convention: the offset of the next message to
+ * process.
+ */
+export interface OffsetStore {
+  /** The stored offsets of these partitions; a partition left out has none (the reset policy decides). */
+  fetch(groupId: string, partitions: TopicPartition[]): Promise<TopicPartitionOffset[]>
+  /** Store these offsets; reject to keep them uncommitted (they are offered again at the next commit). */
+  commit(groupId: string, offsets: TopicPartitionOffset[]): Promise<void>
+}
+
+/** A static assignment entry: a partition and, optionally, where to start in it. */
+export interface AssignedPartition extends TopicPartition {
+  /** An offset, 'earliest', 'latest', or a timestamp (ms); default: the committed offset, else autoOffsetReset. */
+  offset?: bigint | 'earliest' | 'latest' | { timestamp: number }
+}
+
+export type SeekTarget = bigint | 'earliest' | 'latest' | { timestamp: number }
+
 export interface ConsumerConfig
   extends Omit<ClusterOptions, 'bootstrap'>,
-    Omit<FetcherOptions, 'cluster'>,
-    Omit<WorkerManagerOptions<ConsumerMessage>, 'offsets' | 'metrics' | 'onSettled' | 'onStop'> {
+    Omit<FetcherOptions, 'cluster' | 'metrics'>,
+    Omit<
+      WorkerManagerOptions<ConsumerMessage>,
+      'offsets' | 'metrics' | 'onSettled' | 'onStop' | 'handler' | 'batchHandler'
+    > {
   brokers: string | string[]
-  /** The consumer group. Required with `topics`; with `assignment`, only used to commit offsets. */
+  /** The consumer group. Required with a subscription; with `assignment`, only used to commit offsets. */
   groupId?: string
   /** Topics to subscribe to in the group. */
   topics?: string[]
+  /** Subscribe to every topic matching this pattern, re-evaluated as topics come and go (the seed's white_list). */
+  whitelist?: RegExp | string
+  /** Subscribe to every topic not matching this pattern (the seed's black_list). Internal topics never match. */
+  blacklist?: RegExp | string
+  /** How often topic metadata is checked for new or deleted topics and partitions (ms). Default 30000. */
+  subscriptionRefreshMs?: number
   /** Static assignment without group membership (go_kafka_client's StartStaticPartitions). */
-  assignment?: TopicPartition[]
+  assignment?: AssignedPartition[]
+  /** Handles one message; see WorkerManagerOptions. Without handler and batchHandler, use `messages()`. */
+  handler?: WorkerManagerOptions<ConsumerMessage>['handler']
+  batchHandler?: WorkerManagerOptions<ConsumerMessage>['batchHandler']
   groupInstanceId?: string | null
   sessionTimeoutMs?: number
   /** The longest processing may stall, and a rebalance may wait for us (Java's max.poll.interval.ms). Default 300000. */
@@ -32,10 +77,56 @@ export interface ConsumerConfig
   commitIntervalMs?: number
   /** On revocation: let in-flight work finish (default) or abort it through the signal. */
   revokeMode?: 'finish' | 'abandon'
+  /** Default: the group coordinator. */
+  offsetStore?: OffsetStore
+  /**
+   * Write messages whose attempts are exhausted to this topic and go on: original key, value, headers and
+   * timestamp, plus kafka-wire.dlq.* headers (source topic, partition, offset, group, error, code, attempts).
+   */
+  deadLetterTopic?: string
+  /** The producer for the dead-letter topic; default: one of the consumer's own (acks all, idempotent). */
+  deadLetterProducer?: Producer
+  /** Custom dead-letter function (instead of deadLetterTopic). */
+  deadLetter?: WorkerManagerOptions<ConsumerMessage>['deadLetter']
+  /** Follow blue/green switch requests on the control topic (true: the default topic). Default false. */
+  blueGreen?: boolean | { controlTopic: string }
   metrics?: MetricsRegistry
 }
 
+/** A consumer operation that cannot be done now (seek of a partition not owned, use after close). */
+export class ConsumerError extends KafkaWireError {
+  constructor(code: string, message: string, details: ErrorDetails = {}) {
+    super(code, message, { ...details, retriable: false })
+  }
+}
+
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`
+
+/** Headers added to a dead-lettered message, after its own. */
+export const DEAD_LETTER_HEADERS = {
+  topic: 'kafka-wire.dlq.topic',
+  partition: 'kafka-wire.dlq.partition',
+  offset: 'kafka-wire.dlq.offset',
+  group: 'kafka-wire.dlq.group',
+  error: 'kafka-wire.dlq.error',
+  code: 'kafka-wire.dlq.error.code',
+  attempts: 'kafka-wire.dlq.attempts',
+} as const
+
+interface Subscription {
+  topics?: string[]
+  whitelist?: RegExp
+  blacklist?: RegExp
+}
+
+function toRegExp(p: RegExp | string, what: string): RegExp {
+  if (p instanceof RegExp) return new RegExp(p.source, p.flags.replace(/[gy]/g, ''))
+  try {
+    return new RegExp(p)
+  } catch (err) {
+    throw new ConfigError(`${what} is not a regular expression: ${(err as Error).message}`, { cause: err })
+  }
+}
 
 /**
  * The high-level consumer: group membership, a fetcher keeping a bounded reservoir per partition, a
@@ -43,7 +134,7 @@ const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`
  * tracker whose committed offset per partition is the lowest one not yet finished.
  *
  * Events: 'assigned', 'revoked', 'lost' (partitions), 'commit' (offsets), 'commit-failed' (error),
- * 'offset-reset', 'partition-error', 'stopped' (reason), 'warning'.
+ * 'offset-reset', 'partition-error', 'stopped' (reason), 'switching' / 'switched' (blue/green), 'warning'.
  */
 export class Consumer extends EventEmitter {
   readonly cluster: Cluster
@@ -52,8 +143,27 @@ export class Consumer extends EventEmitter {
   private readonly fetcher: Fetcher
   private readonly workers: WorkerManager<ConsumerMessage>
   private readonly offsets = new PartitionOffsets()
+  private readonly m: {
+    messages: Meter
+    bytes: Meter
+    commits: Counter
+    commitFailures: Counter
+    commitLatency: Timer
+    rebalances: Counter
+    switches: Counter
+  }
+  private currentGroup: string | undefined
+  private subscription: Subscription
+  /** Topic -> partition count as of the last join: a change means a rejoin. */
+  private joinedTopics = new Map<string, number>()
   private membership: GroupMembership | null = null
+  private offsetStore: OffsetStore | null = null
+  private deadLetterProducer: Producer | null = null
+  private control: { cluster: Cluster; fetcher: Fetcher; topic: string } | null = null
+  private readonly appliedSwitches = new Set<string>()
+  private switching: Promise<void> = Promise.resolve()
   private commitTimer: NodeJS.Timeout | null = null
+  private refreshTimer: NodeJS.Timeout | null = null
   private committing: Promise<void> = Promise.resolve()
   private started = false
   private closed = false
@@ -61,21 +171,56 @@ export class Consumer extends EventEmitter {
 
   constructor(config: ConsumerConfig) {
     super()
-    if (!config.topics && !config.assignment)
-      throw new ConfigError('give topics (with a groupId) or a static assignment')
-    if (config.topics && !config.groupId) throw new ConfigError('subscribing to topics needs a groupId')
-    if (!config.handler && !config.batchHandler) throw new ConfigError('a consumer needs a handler or a batchHandler')
+    const patterns = [config.topics, config.whitelist, config.blacklist].filter((x) => x !== undefined).length
+    if (patterns > 1) throw new ConfigError('give one of topics, whitelist and blacklist')
+    if (patterns === 0 && !config.assignment)
+      throw new ConfigError('give topics, a whitelist or a blacklist (with a groupId), or a static assignment')
+    if (patterns === 1 && config.assignment)
+      throw new ConfigError('a subscription and a static assignment exclude each other')
+    if (patterns === 1 && !config.groupId) throw new ConfigError('a subscription needs a groupId')
+    for (const t of [...(config.topics ?? []), ...(config.assignment ?? []).map((a) => a.topic)]) {
+      const problem = topicNameProblem(t)
+      if (problem) throw new ConfigError(problem)
+    }
+    if (config.deadLetterTopic !== undefined) {
+      const problem = topicNameProblem(config.deadLetterTopic)
+      if (problem) throw new ConfigError(`deadLetterTopic: ${problem}`)
+      if (config.deadLetter) throw new ConfigError('give deadLetterTopic or deadLetter, not both')
+    }
     this.config = config
+    this.currentGroup = config.groupId
+    this.subscription = {
+      topics: config.topics ? [...new Set(config.topics)] : undefined,
+      whitelist: config.whitelist !== undefined ? toRegExp(config.whitelist, 'whitelist') : undefined,
+      blacklist: config.blacklist !== undefined ? toRegExp(config.blacklist, 'blacklist') : undefined,
+    }
     const { brokers, ...rest } = config
     this.cluster = new Cluster({ ...rest, bootstrap: brokers })
     this.metrics = config.metrics ?? new MetricsRegistry()
-    this.fetcher = new Fetcher({ ...config, cluster: this.cluster })
+    const reg = this.metrics
+    this.m = {
+      messages: reg.meter('consumer.messages'),
+      bytes: reg.meter('consumer.bytes'),
+      commits: reg.counter('consumer.commits'),
+      commitFailures: reg.counter('consumer.commit.failures'),
+      commitLatency: reg.timer('consumer.commit.latency'),
+      rebalances: reg.counter('consumer.rebalances'),
+      switches: reg.counter('consumer.switches'),
+    }
+    reg.gauge('consumer.reservoir.bytes', () => this.fetcher.bufferedBytes)
+    this.fetcher = new Fetcher({ ...config, cluster: this.cluster, metrics: this.metrics })
     this.fetcher.on('records', () => this.pump())
     this.fetcher.on('offset-reset', (e) => this.emit('offset-reset', e))
     this.fetcher.on('partition-error', (e) => this.emit('partition-error', e))
     this.fetcher.on('warning', (e) => this.emit('warning', e))
+    const deadLetter =
+      config.deadLetter ??
+      (config.deadLetterTopic !== undefined
+        ? (m: ConsumerMessage, error: unknown, attempts: number) => this.sendDeadLetter(m, error, attempts)
+        : undefined)
     this.workers = new WorkerManager<ConsumerMessage>({
       ...config,
+      deadLetter,
       offsets: this.offsets,
       metrics: this.metrics,
       onSettled: () => this.membership?.progress(),
@@ -87,34 +232,25 @@ export class Consumer extends EventEmitter {
     this.workers.on('drain', () => this.pump())
   }
 
+  /** The group this consumer is in now (it changes with a blue/green switch). */
+  get groupId(): string | undefined {
+    return this.currentGroup
+  }
+
+  /** The topics subscribed to now (a pattern's current matches). */
+  get topics(): string[] {
+    return this.subscribedTopics()
+  }
+
   /** Join the group (or take the static assignment) and start consuming. */
   async start(): Promise<void> {
+    if (this.closed) throw new ConsumerError('ERR_CONSUMER_CLOSED', 'the consumer is closed')
     if (this.started) return
     this.started = true
+    if (this.subscription.whitelist || this.subscription.blacklist) this.cluster.followAllTopics(true)
     await this.cluster.connect()
-    if (this.config.groupId) {
-      this.membership = new GroupMembership({
-        cluster: this.cluster,
-        groupId: this.config.groupId,
-        groupInstanceId: this.config.groupInstanceId,
-        sessionTimeoutMs: this.config.sessionTimeoutMs,
-        rebalanceTimeoutMs: this.config.rebalanceTimeoutMs,
-        heartbeatIntervalMs: this.config.heartbeatIntervalMs,
-        assignors: this.resolveAssignors(),
-        subscription: () => this.config.topics ?? [],
-      })
-      this.membership.on('warning', (e) => this.emit('warning', e))
-      this.membership.on('fatal', (e) => this.emit('stopped', { error: e }))
-    }
-    if (this.config.assignment) {
-      await this.onAssigned(this.config.assignment)
-    } else {
-      await this.membership!.start({
-        onAssigned: (tps) => this.onAssigned(tps),
-        onRevoked: (tps) => this.onRevoked(tps),
-        onLost: (tps) => this.onLost(tps),
-      })
-    }
+    if (this.config.blueGreen) await this.followControlTopic()
+    await this.join()
     const every = this.config.commitIntervalMs ?? 5000
     this.commitTimer = setInterval(() => {
       // An idle consumer is making progress too: nothing is stuck in the handler.
@@ -122,6 +258,86 @@ export class Consumer extends EventEmitter {
       this.commit().catch(() => {})
     }, every)
     this.commitTimer.unref()
+    if (!this.config.assignment) {
+      this.refreshTimer = setInterval(() => this.checkSubscription(), this.config.subscriptionRefreshMs ?? 30_000)
+      this.refreshTimer.unref()
+    }
+  }
+
+  /** Messages one by one, for a consumer made without handler and batchHandler (see WorkerManager.messages). */
+  messages(): AsyncIterableIterator<ConsumerMessage> {
+    return this.workers.messages()
+  }
+
+  // ------------------------------------------------------------------------------------ membership
+
+  private async join(): Promise<void> {
+    const groupId = this.currentGroup
+    if (groupId !== undefined) {
+      this.membership = new GroupMembership({
+        cluster: this.cluster,
+        groupId,
+        groupInstanceId: this.config.assignment ? null : this.config.groupInstanceId,
+        sessionTimeoutMs: this.config.sessionTimeoutMs,
+        rebalanceTimeoutMs: this.config.rebalanceTimeoutMs,
+        heartbeatIntervalMs: this.config.heartbeatIntervalMs,
+        rackId: this.config.rackId,
+        assignors: this.resolveAssignors(),
+        subscription: () => this.subscribedTopics(true),
+      })
+      this.membership.on('warning', (e) => this.emit('warning', e))
+      this.membership.on('heartbeat-stalled', (ms) => this.emit('heartbeat-stalled', ms))
+      this.membership.on('fatal', (e) => this.emit('stopped', { error: e }))
+      this.offsetStore = this.config.offsetStore ?? groupOffsetStore(this.membership)
+    }
+    if (this.config.assignment) {
+      await this.onAssigned(this.config.assignment)
+      return
+    }
+    if (this.subscription.whitelist || this.subscription.blacklist) await this.cluster.refresh()
+    await this.membership!.start({
+      onAssigned: (tps) => this.onAssigned(tps),
+      onRevoked: (tps) => this.onRevoked(tps),
+      onLost: (tps) => this.onLost(tps),
+    })
+  }
+
+  /** The topics to subscribe to; `joining` records their partition counts to notice changes later. */
+  private subscribedTopics(joining = false): string[] {
+    const { topics, whitelist, blacklist } = this.subscription
+    let names: string[]
+    if (topics) names = topics
+    else if (!whitelist && !blacklist) names = (this.config.assignment ?? []).map((a) => a.topic)
+    else {
+      names = []
+      for (const t of this.cluster.topics.values()) {
+        if (t.isInternal || t.errorCode !== 0) continue
+        if (whitelist ? whitelist.test(t.name) : !t.name.startsWith('__') && !blacklist!.test(t.name))
+          names.push(t.name)
+      }
+      names.sort()
+    }
+    if (joining) {
+      this.joinedTopics = new Map(names.map((n) => [n, this.cluster.topics.get(n)?.partitions.length ?? 0]))
+      this.m.rebalances.inc()
+    }
+    return names
+  }
+
+  /** New or deleted matching topics, or a partition count change: rejoin so the leader reassigns. */
+  private checkSubscription(): void {
+    if (!this.membership || this.closed) return
+    this.cluster.refresh().then(
+      () => {
+        if (!this.membership || this.closed) return
+        const now = this.subscribedTopics()
+        const changed =
+          now.length !== this.joinedTopics.size ||
+          now.some((n) => this.joinedTopics.get(n) !== (this.cluster.topics.get(n)?.partitions.length ?? 0))
+        if (changed) this.membership.requestRejoin('the subscribed topics or their partitions changed')
+      },
+      (err) => this.emit('warning', err),
+    )
   }
 
   private resolveAssignors(): GroupAssignor[] {
@@ -135,14 +351,49 @@ export class Consumer extends EventEmitter {
     })
   }
 
-  private async onAssigned(partitions: TopicPartition[]): Promise<void> {
-    const committed = this.membership ? await this.membership.committed(partitions) : new Map<string, bigint>()
-    for (const tp of partitions) {
-      const c = committed.get(tpKey(tp.topic, tp.partition)) ?? -1n
-      this.offsets.tracker(tp.topic, tp.partition, c >= 0n ? c : null)
-      this.fetcher.assign(tp.topic, tp.partition, c >= 0n ? c : null)
+  private async onAssigned(partitions: AssignedPartition[]): Promise<void> {
+    const committed = new Map<string, bigint>()
+    if (this.offsetStore && this.currentGroup !== undefined && partitions.length > 0) {
+      for (const o of await this.offsetStore.fetch(this.currentGroup, partitions))
+        if (o.offset >= 0n) committed.set(tpKey(o.topic, o.partition), o.offset)
     }
-    this.emit('assigned', partitions)
+    for (const tp of partitions) {
+      const c = committed.get(tpKey(tp.topic, tp.partition)) ?? null
+      let start = c
+      if (tp.offset !== undefined) start = await this.resolveOffset(tp.topic, tp.partition, tp.offset)
+      const tracker = this.offsets.tracker(tp.topic, tp.partition, c)
+      if (start !== null && start !== c) {
+        tracker.reset(null)
+        tracker.skipTo(start)
+      }
+      this.fetcher.assign(tp.topic, tp.partition, start)
+      this.partitionGauges(tp, true)
+    }
+    this.emit(
+      'assigned',
+      partitions.map(({ topic, partition }) => ({ topic, partition })),
+    )
+  }
+
+  private partitionGauges(tp: TopicPartition, on: boolean): void {
+    const labels = { topic: tp.topic, partition: tp.partition }
+    if (!on) {
+      this.metrics.remove('consumer.offset.committed', labels)
+      this.metrics.remove('consumer.lag', labels)
+      return
+    }
+    const tracker = () => this.offsets.get(tp.topic, tp.partition)
+    this.metrics.gauge('consumer.offset.committed', () => Number(tracker()?.committed ?? -1n), labels)
+    // Messages not yet processed: the high watermark less the lowest unfinished (or next expected) offset.
+    this.metrics.gauge(
+      'consumer.lag',
+      () => {
+        const hw = this.fetcher.highWatermark(tp.topic, tp.partition)
+        const at = tracker()?.watermark() ?? this.fetcher.position(tp.topic, tp.partition)
+        return hw < 0n || at === null || at === undefined ? -1 : Number(hw > at ? hw - at : 0n)
+      },
+      labels,
+    )
   }
 
   private async onRevoked(partitions: TopicPartition[]): Promise<void> {
@@ -151,14 +402,20 @@ export class Consumer extends EventEmitter {
     await Promise.all(partitions.map((tp) => this.workers.revoke(tp, mode)))
     // Commit what is safe for the revoked partitions while we still own them.
     await this.commit(partitions).catch((err) => this.emit('commit-failed', err))
-    for (const tp of partitions) this.offsets.delete(tp.topic, tp.partition)
+    for (const tp of partitions) {
+      this.offsets.delete(tp.topic, tp.partition)
+      this.partitionGauges(tp, false)
+    }
     this.emit('revoked', partitions)
   }
 
   private async onLost(partitions: TopicPartition[]): Promise<void> {
     for (const tp of partitions) this.fetcher.unassign(tp.topic, tp.partition)
     await Promise.all(partitions.map((tp) => this.workers.revoke(tp, 'abandon')))
-    for (const tp of partitions) this.offsets.delete(tp.topic, tp.partition)
+    for (const tp of partitions) {
+      this.offsets.delete(tp.topic, tp.partition)
+      this.partitionGauges(tp, false)
+    }
     this.emit('lost', partitions)
   }
 
@@ -166,34 +423,93 @@ export class Consumer extends EventEmitter {
   private pump(): void {
     if (this.pumping || this.closed) return
     this.pumping = true
+    let bytes = 0
+    let n = 0
     try {
-      this.fetcher.drainTo((m) => this.workers.push(m))
+      n = this.fetcher.drainTo((msg) => {
+        bytes += (msg.value?.length ?? 0) + (msg.key?.length ?? 0)
+        return this.workers.push(msg)
+      })
     } finally {
       this.pumping = false
     }
+    if (n > 0) {
+      this.m.messages.mark(n)
+      this.m.bytes.mark(bytes)
+    }
   }
+
+  // ------------------------------------------------------------------------------------ offsets
 
   /** Commit the safe offset of every partition (or of `only`) that moved since the last commit. */
   commit(only?: TopicPartition[]): Promise<void> {
     const run = async () => {
-      if (!this.membership) return
+      const store = this.offsetStore
+      const group = this.currentGroup
+      if (!store || group === undefined) return
       let entries = this.offsets.committable()
       if (only) {
         const keep = new Set(only.map((tp) => tpKey(tp.topic, tp.partition)))
         entries = entries.filter((e) => keep.has(tpKey(e.topic, e.partition)))
       }
       if (entries.length === 0) return
+      const stop = this.m.commitLatency.start()
       try {
-        await this.membership.commit(entries)
+        await store.commit(group, entries)
+        stop()
         this.offsets.markCommitted(entries)
+        this.m.commits.inc()
         this.emit('commit', entries)
       } catch (err) {
+        this.m.commitFailures.inc()
         if (err instanceof CommitFailedError) this.emit('commit-failed', err)
         throw err
       }
     }
     this.committing = this.committing.then(run, run)
     return this.committing
+  }
+
+  /**
+   * Move an owned partition: work in flight for it finishes, what is queued or buffered is dropped, and
+   * consumption goes on from `target` (an offset, 'earliest', 'latest' or a timestamp). The next commit
+   * stores the new position, backwards too.
+   */
+  async seek(topic: string, partition: number, target: SeekTarget): Promise<void> {
+    if (this.closed) throw new ConsumerError('ERR_CONSUMER_CLOSED', 'the consumer is closed')
+    const tracker = this.offsets.get(topic, partition)
+    if (tracker === undefined)
+      throw new ConsumerError('ERR_NOT_ASSIGNED', `${topic}-${partition} is not assigned to this consumer`, {
+        topic,
+        partition,
+      })
+    const offset = await this.resolveOffset(topic, partition, target)
+    const tp = { topic, partition }
+    const wasPaused = this.workers.isPaused(tp)
+    this.fetcher.pause(topic, partition)
+    await this.workers.revoke(tp, 'finish')
+    if (this.offsets.get(topic, partition) !== tracker) return // revoked meanwhile
+    tracker.reset(null)
+    tracker.skipTo(offset)
+    this.fetcher.seek(topic, partition, offset)
+    if (wasPaused) this.workers.pause(tp)
+    else this.fetcher.resume(topic, partition)
+  }
+
+  private async resolveOffset(topic: string, partition: number, target: SeekTarget): Promise<bigint> {
+    if (typeof target === 'bigint') {
+      if (target < 0n) throw new ConfigError(`offset ${target} for ${topic}-${partition} is negative`)
+      return target
+    }
+    const isolation = this.config.isolationLevel
+    if (target === 'earliest') return listOffset(this.cluster, topic, partition, EARLIEST, isolation)
+    if (target === 'latest') return listOffset(this.cluster, topic, partition, LATEST, isolation)
+    if (typeof target === 'object' && target !== null && Number.isFinite(target.timestamp)) {
+      const at = await listOffset(this.cluster, topic, partition, BigInt(Math.trunc(target.timestamp)), isolation)
+      // No message at or after the timestamp: start at the end.
+      return at >= 0n ? at : listOffset(this.cluster, topic, partition, LATEST, isolation)
+    }
+    throw new ConfigError(`cannot seek ${topic}-${partition} to ${String(target)}`)
   }
 
   pause(topic: string, partition: number): void {
@@ -208,14 +524,132 @@ export class Consumer extends EventEmitter {
 
   /** The partitions this consumer owns. */
   get assignment(): TopicPartition[] {
-    return this.membership ? [...this.membership.owned] : [...(this.config.assignment ?? [])]
+    if (this.config.assignment) return this.config.assignment.map(({ topic, partition }) => ({ topic, partition }))
+    return this.membership ? [...this.membership.owned] : []
   }
+
+  // ------------------------------------------------------------------------------------ dead letters
+
+  private async sendDeadLetter(m: ConsumerMessage, error: unknown, attempts: number): Promise<void> {
+    if (this.deadLetterProducer === null) {
+      this.deadLetterProducer =
+        this.config.deadLetterProducer ??
+        new Producer({ ...connectionOptionsOf(this.config), brokers: this.config.brokers, metrics: this.metrics })
+    }
+    const err = error instanceof Error ? error : new Error(String(error))
+    const code = error instanceof KafkaWireError ? error.code : err.name
+    await this.deadLetterProducer.send({
+      topic: this.config.deadLetterTopic!,
+      key: m.key,
+      value: m.value,
+      timestamp: m.timestamp,
+      headers: [
+        ...m.headers,
+        { key: DEAD_LETTER_HEADERS.topic, value: m.topic },
+        { key: DEAD_LETTER_HEADERS.partition, value: String(m.partition) },
+        { key: DEAD_LETTER_HEADERS.offset, value: String(m.offset) },
+        { key: DEAD_LETTER_HEADERS.group, value: this.currentGroup ?? '' },
+        { key: DEAD_LETTER_HEADERS.error, value: err.message },
+        { key: DEAD_LETTER_HEADERS.code, value: code },
+        { key: DEAD_LETTER_HEADERS.attempts, value: String(attempts) },
+      ],
+    })
+  }
+
+  // ------------------------------------------------------------------------------------ blue/green
+
+  /**
+   * Follow the control topic from its end: requests written from now on for the group we are in move us.
+   * A separate Cluster keeps its long-polling fetch off the data and group connections.
+   */
+  private async followControlTopic(): Promise<void> {
+    const bg = this.config.blueGreen
+    const topic = typeof bg === 'object' ? bg.controlTopic : DEFAULT_CONTROL_TOPIC
+    const connection = connectionOptionsOf(this.config)
+    const admin = new Admin({ ...connection, brokers: this.config.brokers })
+    try {
+      await ensureControlTopic(admin, topic)
+    } finally {
+      admin.close()
+    }
+    const cluster = new Cluster({ ...connection, bootstrap: this.config.brokers })
+    await cluster.connect()
+    const end = await listOffset(cluster, topic, 0, LATEST)
+    const fetcher = new Fetcher({ cluster, maxWaitMs: 1000, autoOffsetReset: 'latest' })
+    fetcher.on('warning', (e) => this.emit('warning', e))
+    fetcher.on('records', () =>
+      fetcher.drainTo((m) => {
+        this.onControlRecord(m)
+        return true
+      }),
+    )
+    fetcher.assign(topic, 0, end)
+    this.control = { cluster, fetcher, topic }
+  }
+
+  private onControlRecord(m: ConsumerMessage): void {
+    if (m.key === null || m.key.toString('utf8') !== this.currentGroup) return
+    let request: SwitchRequest
+    try {
+      request = decodeSwitchRequest(m.value)
+    } catch (err) {
+      this.emit('warning', err)
+      return
+    }
+    // A swap writes A -> B and B -> A with one id: after moving to B, the second record is the other fleet's.
+    if (this.appliedSwitches.has(request.id)) return
+    this.appliedSwitches.add(request.id)
+    this.switchTo(request.to, request).catch((err) => this.emit('warning', err))
+  }
+
+  /**
+   * Move this instance to another group and subscription without a restart: finish in-flight work, commit,
+   * leave the group, join the target group and resume from its committed offsets.
+   */
+  switchTo(target: SwitchTarget, request?: SwitchRequest): Promise<void> {
+    const run = async () => {
+      if (this.closed || !this.started) return
+      if (this.config.assignment)
+        throw new ConsumerError('ERR_SWITCH', 'a statically assigned consumer cannot switch groups')
+      const next: Subscription = target.topics
+        ? { topics: [...new Set(target.topics)] }
+        : target.whitelist !== undefined
+          ? { whitelist: toRegExp(target.whitelist, 'whitelist') }
+          : target.blacklist !== undefined
+            ? { blacklist: toRegExp(target.blacklist, 'blacklist') }
+            : this.subscription
+      const from = this.currentGroup
+      this.emit('switching', { from, to: target.groupId, request })
+      const leaving = this.membership
+      this.membership = null
+      // Revokes everything (in-flight work finishes, safe offsets are committed to the old group), then leaves.
+      await leaving?.close({ leave: true })
+      await this.committing.catch(() => {})
+      this.offsets.clear()
+      this.currentGroup = target.groupId
+      this.subscription = next
+      this.cluster.followAllTopics(next.whitelist !== undefined || next.blacklist !== undefined)
+      await this.join()
+      this.m.switches.inc()
+      this.emit('switched', { from, to: target.groupId, request })
+    }
+    this.switching = this.switching.then(run, run)
+    return this.switching
+  }
+
+  // ------------------------------------------------------------------------------------ closing
 
   /** Stop fetching, finish (or abandon) in-flight work, commit, leave the group, close the sockets. */
   async close(options: { mode?: 'finish' | 'abandon' } = {}): Promise<void> {
     if (this.closed) return
     this.closed = true
     if (this.commitTimer !== null) clearInterval(this.commitTimer)
+    if (this.refreshTimer !== null) clearInterval(this.refreshTimer)
+    if (this.control) {
+      this.control.fetcher.close()
+      this.control.cluster.close()
+    }
+    await this.switching.catch(() => {})
     this.fetcher.close()
     const mode = options.mode ?? this.config.revokeMode ?? 'finish'
     if (this.membership && !this.config.assignment) {
@@ -226,6 +660,24 @@ export class Consumer extends EventEmitter {
       await this.commit().catch(() => {})
     }
     await this.workers.close({ mode }).catch(() => {})
+    if (this.deadLetterProducer !== null && this.deadLetterProducer !== this.config.deadLetterProducer)
+      await this.deadLetterProducer.close().catch((err) => this.emit('warning', err))
     this.cluster.close()
+  }
+}
+
+/** The default OffsetStore: the group coordinator, with the membership's generation (a fenced member fails). */
+function groupOffsetStore(membership: GroupMembership): OffsetStore {
+  return {
+    async fetch(_groupId, partitions) {
+      const found = await membership.committed(partitions)
+      const out: TopicPartitionOffset[] = []
+      for (const tp of partitions) {
+        const offset = found.get(tpKey(tp.topic, tp.partition))
+        if (offset !== undefined && offset >= 0n) out.push({ topic: tp.topic, partition: tp.partition, offset })
+      }
+      return out
+    },
+    commit: (_groupId, offsets) => membership.commit(offsets),
   }
 }

@@ -602,8 +602,11 @@ export class GroupMembership extends EventEmitter {
     })
   }
 
-  /** Revoke what we own (the listener commits), leave the group (dynamic members), stop heartbeats. */
-  async close(): Promise<void> {
+  /**
+   * Revoke what we own (the listener commits), leave the group (dynamic members, or any member with `leave`:
+   * a static member moving to another group), stop heartbeats.
+   */
+  async close(options: { leave?: boolean } = {}): Promise<void> {
     if (this.stopping && this.loop === null) return
     this.stopping = true
     this.stopHeartbeats()
@@ -616,7 +619,7 @@ export class GroupMembership extends EventEmitter {
       await this.listener?.onRevoked(revoked)
     }
     // A static member stays in the group so a restart within the session timeout causes no rebalance.
-    if (!this.fatal && (this.groupInstanceId === null || this.options.leaveOnClose)) {
+    if (!this.fatal && (this.groupInstanceId === null || this.options.leaveOnClose || options.leave)) {
       await this.sendLeave('the consumer is closing').catch(() => {})
     }
   }

@@ -40,6 +40,42 @@ export interface ClusterOptions extends PoolOptions {
   allowAutoTopicCreation?: boolean
 }
 
+/**
+ * The connection settings of a client's configuration (identity, TLS, SASL, timeouts, reconnects), for a
+ * helper client made on its behalf, e.g. a consumer's dead-letter producer. Tuning of the client itself
+ * (in-flight limits, retries) is left out.
+ */
+export function connectionOptionsOf(
+  config: Omit<ClusterOptions, 'bootstrap'>,
+): Omit<ClusterOptions, 'bootstrap' | 'maxInFlight'> {
+  const {
+    clientId,
+    tls,
+    sasl,
+    connectTimeoutMs,
+    requestTimeoutMs,
+    maxFrameBytes,
+    authenticate,
+    reconnectBackoff,
+    idleTimeoutMs,
+    metadataMaxAgeMs,
+    allowAutoTopicCreation,
+  } = config
+  return {
+    clientId,
+    tls,
+    sasl,
+    connectTimeoutMs,
+    requestTimeoutMs,
+    maxFrameBytes,
+    authenticate,
+    reconnectBackoff,
+    idleTimeoutMs,
+    metadataMaxAgeMs,
+    allowAutoTopicCreation,
+  }
+}
+
 export function parseBrokerList(list: string | string[]): Array<{ host: string; port: number }> {
   const items = (Array.isArray(list) ? list : list.split(',')).map((s) => s.trim()).filter((s) => s.length > 0)
   if (items.length === 0) throw new KafkaWireError('ERR_CONFIG', 'the bootstrap broker list is empty')
