@@ -167,6 +167,7 @@ export class Consumer extends EventEmitter {
   private committing: Promise<void> = Promise.resolve()
   private started = false
   private closed = false
+  private closing: Promise<void> | null = null
   private pumping = false
 
   constructor(config: ConsumerConfig) {
@@ -287,7 +288,11 @@ export class Consumer extends EventEmitter {
       })
       this.membership.on('warning', (e) => this.emit('warning', e))
       this.membership.on('heartbeat-stalled', (ms) => this.emit('heartbeat-stalled', ms))
-      this.membership.on('fatal', (e) => this.emit('stopped', { error: e }))
+      // Fenced or otherwise fatal: the membership stopped and dropped its partitions; the consumer stops too.
+      this.membership.on('fatal', (e) => {
+        this.emit('stopped', { error: e })
+        this.close().catch((err) => this.emit('warning', err))
+      })
       this.offsetStore = this.config.offsetStore ?? groupOffsetStore(this.membership)
     }
     if (this.config.assignment) {
@@ -640,8 +645,12 @@ export class Consumer extends EventEmitter {
   // ------------------------------------------------------------------------------------ closing
 
   /** Stop fetching, finish (or abandon) in-flight work, commit, leave the group, close the sockets. */
-  async close(options: { mode?: 'finish' | 'abandon' } = {}): Promise<void> {
-    if (this.closed) return
+  close(options: { mode?: 'finish' | 'abandon' } = {}): Promise<void> {
+    this.closing ??= this.shutdown(options.mode ?? this.config.revokeMode ?? 'finish')
+    return this.closing
+  }
+
+  private async shutdown(mode: 'finish' | 'abandon'): Promise<void> {
     this.closed = true
     if (this.commitTimer !== null) clearInterval(this.commitTimer)
     if (this.refreshTimer !== null) clearInterval(this.refreshTimer)
@@ -651,7 +660,6 @@ export class Consumer extends EventEmitter {
     }
     await this.switching.catch(() => {})
     this.fetcher.close()
-    const mode = options.mode ?? this.config.revokeMode ?? 'finish'
     if (this.membership && !this.config.assignment) {
       // Closing the membership revokes what we own: in-flight work finishes, safe offsets are committed.
       await this.membership.close().catch((err) => this.emit('warning', err))
