@@ -3,11 +3,13 @@
 // with a non-zero exit and one clear line.
 import { pathToFileURL } from 'node:url'
 import { runBrokerCommand } from './broker-cli.js'
+import { runSwitchCommand } from './switch-cli.js'
 
 const USAGE = `usage: kafka-wire <command> [options]
 
 commands:
   broker up|down|status|logs   a local Apache Kafka from Maven Central's jars (see: kafka-wire broker --help)
+  switch                       move running consumer fleets to another group (blue/green; see --help)
 
 options:
   -h, --help                   this text`
@@ -23,6 +25,8 @@ export async function main(argv: string[]): Promise<number> {
       return command === undefined ? 2 : 0
     case 'broker':
       return runBrokerCommand(rest)
+    case 'switch':
+      return runSwitchCommand(rest)
     default:
       process.stderr.write(`kafka-wire: unknown command "${command}" (try kafka-wire --help)\n`)
       return 2

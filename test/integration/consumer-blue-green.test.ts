@@ -1,5 +1,8 @@
 // Blue/green: two running fleets swap groups through the control topic, under load, losing nothing.
 import * as assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { test } from 'uvu'
 import { Admin } from '../../src/client/admin.js'
 import { rangeAssignor } from '../../src/client/assignors.js'
@@ -137,6 +140,71 @@ test('two fleets of 2 consumers swap groups under load: each moves once, nothing
   // The groups' committed offsets are the ends: the fleets resumed from each other's commits.
   assert.deepEqual(await committed(groupA, topicA, 3), await endOffsets(admin.cluster, topicA))
   assert.deepEqual(await committed(groupB, topicB, 3), await endOffsets(admin.cluster, topicB))
+})
+
+test('kafka-wire switch (the CLI) moves a running consumer to another group and subscription', async () => {
+  const from = `${stem}-cli-from`
+  const to = `${stem}-cli-to`
+  const seen: string[] = []
+  const c = new Consumer({
+    brokers,
+    groupId: from,
+    topics: [topicA],
+    blueGreen: { controlTopic },
+    sessionTimeoutMs: 6000,
+    heartbeatIntervalMs: 300,
+    autoOffsetReset: 'earliest',
+    handler: (m) => void seen.push(m.topic),
+  })
+  consumers.push(c)
+  await c.start()
+  const switchedTo = new Promise<string>((resolve) => c.once('switched', (e: { to: string }) => resolve(e.to)))
+  const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'tools', 'cli.ts')
+  const out = await new Promise<string>((resolve, reject) =>
+    execFile(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        cli,
+        'switch',
+        '--brokers',
+        brokers,
+        '--control-topic',
+        controlTopic,
+        '--from',
+        from,
+        '--to',
+        to,
+        '--to-topics',
+        topicB,
+      ],
+      { timeout: 60_000 },
+      (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)),
+    ),
+  )
+  const written = JSON.parse(out.trim().split('\n')[0])
+  assert.equal(written.from, from)
+  assert.deepEqual(written.to, { groupId: to, topics: [topicB] })
+  assert.equal(await switchedTo, to)
+  assert.equal(c.groupId, to)
+  assert.deepEqual(c.topics, [topicB])
+  seen.length = 0
+  await until(() => seen.length > 0, 20_000, 'messages of the new subscription')
+  assert.ok(seen.every((t) => t === topicB))
+  await c.close()
+
+  // Usage errors: non-zero exit and one clear line.
+  const bad = await new Promise<{ code: number; stderr: string }>((resolve) =>
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', cli, 'switch', '--from', from],
+      { env: { ...process.env, KAFKA_BROKERS: brokers } },
+      (err, _o, stderr) => resolve({ code: (err as { code?: number } | null)?.code ?? 0, stderr }),
+    ),
+  )
+  assert.notEqual(bad.code, 0)
+  assert.match(bad.stderr.trim(), /^kafka-wire: give --from GROUP and --to GROUP/)
 })
 
 test('control records that are not switch requests are typed errors; bad requests are refused before writing', async () => {
