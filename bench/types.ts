@@ -9,6 +9,10 @@ export interface BenchRow {
   p50Ms?: number
   p99Ms?: number
   rssMb?: number
+  /** Resident set of the client's process before it started working (Node, the loader, the client's code), MB. */
+  baselineRssMb?: number
+  /** kafka-wire consumer: the configured reservoir (reservoirBytes x partitions), MB. */
+  reservoirMb?: number
   /** Operations per second, for micro benchmarks that are not message-shaped. */
   opsPerSec?: number
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { DEFAULT_KAFKA_VERSION, ensureKafkaJars, resolveJava, toolsLogFlag } from '../../src/tools/local-broker.js'
 import type { ChildResult, Spec } from './produce-common.js'
 
-const JVM = [
+export const JVM = [
   '-Xmx512M',
   '-server',
   '-XX:+UseG1GC',
@@ -20,7 +20,7 @@ const JVM = [
   '-Djava.awt.headless=true',
 ]
 
-function vmHwmMb(pid: number): number | undefined {
+export function vmHwmMb(pid: number): number | undefined {
   try {
     const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
     return m ? Number(m[1]) / 1024 : undefined

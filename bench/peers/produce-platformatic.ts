@@ -36,7 +36,7 @@ interface Platformatic {
   }) => PProducer
 }
 
-function polyfillWithResolvers(): void {
+export function polyfillWithResolvers(): void {
   const P = Promise as unknown as { withResolvers?: () => unknown }
   if (typeof P.withResolvers === 'function') return
   P.withResolvers = <T>() => {
