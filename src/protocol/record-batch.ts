@@ -74,6 +74,15 @@ export interface KafkaRecord {
   headers: readonly RecordHeader[]
 }
 
+/**
+ * A record that names its topic and partition: what `decodeRecordBatches` gives with the `tagged` option (the
+ * shape a consumer hands out, made in the same single allocation as an untagged record).
+ */
+export interface TaggedRecord extends KafkaRecord {
+  topic: string
+  partition: number
+}
+
 export interface RecordBatch {
   baseOffset: bigint
   /** The length field: bytes from partitionLeaderEpoch to the end of the batch (size on the wire - 12). */
@@ -121,6 +130,11 @@ export interface DecodeRecordBatchesOptions {
   verifyCrc?: boolean
   /** Bound on the decompressed records of one batch (default 64 MiB): a decompression-bomb guard. */
   maxDecompressedBytes?: number
+  /**
+   * Records of magic-2 batches come out as TaggedRecord, carrying `topic` (required then) and `partition` (0 when
+   * not given), in one object each. Records of legacy message sets stay untagged.
+   */
+  tagged?: boolean
 }
 
 // -------------------------------------------------------------------------------------------- layout
@@ -737,6 +751,8 @@ function decodeRecords(
   baseOffset: bigint,
   baseTimestamp: number,
   logAppendTime: number,
+  topic: string | undefined,
+  partition: number,
 ): KafkaRecord[] {
   if (count > (end - start) / MIN_RECORD_SIZE) {
     throw new DecodeError(`record count ${count} cannot fit in ${end - start} bytes`, { at: start })
@@ -870,13 +886,13 @@ function decodeRecords(
     if (o !== recordEnd) {
       throw new DecodeError(`record at offset ${at} declares ${size} bytes but holds ${o - recordStart}`, { at })
     }
-    records[i] = {
-      // BigInt of an int32 is cheap (a Smi); BigInt of a double beyond 2^31 (a large base + delta) is 4x dearer.
-      offset: baseOffset + BigInt(offsetDelta),
-      timestamp: logAppendTime >= 0 ? logAppendTime : baseTimestamp + timestampDelta,
-      key,
-      value,
-      headers,
+    // BigInt of an int32 is cheap (a Smi); BigInt of a double beyond 2^31 (a large base + delta) is 4x dearer.
+    const offset = baseOffset + BigInt(offsetDelta)
+    const timestamp = logAppendTime >= 0 ? logAppendTime : baseTimestamp + timestampDelta
+    if (topic === undefined) records[i] = { offset, timestamp, key, value, headers }
+    else {
+      const tagged: TaggedRecord = { topic, partition, offset, timestamp, key, value, headers }
+      records[i] = tagged
     }
   }
   pos = o
@@ -927,17 +943,39 @@ function decodeBatchV2(buf: Buffer, start: number, end: number, opts: DecodeReco
   if (count < 0) throw new DecodeError(`negative record count ${count}`, { at: start + 57 })
   let records: KafkaRecord[]
   const logAppendTime = timestampType === TimestampType.LogAppendTime ? maxTimestamp : -1
+  const topic = opts.tagged === true ? (opts.topic ?? '') : undefined
+  const partition = opts.partition ?? 0
   if (count === 0) {
     records = []
   } else if (codec === 0) {
-    records = decodeRecords(buf, start + RECORD_BATCH_OVERHEAD, end, count, baseOffset, firstTimestamp, logAppendTime)
+    records = decodeRecords(
+      buf,
+      start + RECORD_BATCH_OVERHEAD,
+      end,
+      count,
+      baseOffset,
+      firstTimestamp,
+      logAppendTime,
+      topic,
+      partition,
+    )
   } else {
     const payload = decompress(
       codec,
       buf.subarray(start + RECORD_BATCH_OVERHEAD, end),
       opts.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES,
     )
-    records = decodeRecords(payload, 0, payload.length, count, baseOffset, firstTimestamp, logAppendTime)
+    records = decodeRecords(
+      payload,
+      0,
+      payload.length,
+      count,
+      baseOffset,
+      firstTimestamp,
+      logAppendTime,
+      topic,
+      partition,
+    )
   }
   const isControl = (attributes & CONTROL_FLAG) !== 0
   return {
@@ -1007,29 +1045,77 @@ function inBatch(err: unknown, opts: DecodeRecordBatchesOptions, baseOffset: big
  */
 export function decodeRecordBatches(buf: Buffer, options: DecodeRecordBatchesOptions = {}): RecordBatch[] {
   const batches: RecordBatch[] = []
+  let o = 0
+  while (o >= 0) o = decodeRecordBatchAt(buf, o, options, batches)
+  return batches
+}
+
+/**
+ * Decode the one batch starting at `at` of a Fetch partition's `records` bytes into `out` (a legacy message:
+ * one RecordBatch, or several for a compressed wrapper), as decodeRecordBatches does for each: returns where
+ * the next batch starts, or -1 when no complete batch starts at `at` (the end, or the partial batch a broker
+ * sends at the end of a fetch). For decoding a fetch batch by batch, as records are wanted.
+ */
+export function decodeRecordBatchAt(
+  buf: Buffer,
+  at: number,
+  options: DecodeRecordBatchesOptions,
+  out: RecordBatch[],
+): number {
+  const end = buf.length
+  const o = at
+  if (end - o < HEADER_UP_TO_MAGIC) return -1
+  const baseOffset = buf.readBigInt64BE(o)
+  const length = buf.readInt32BE(o + 8)
+  const magic = buf[o + 16]
+  const min = magic === 2 ? RECORD_BATCH_OVERHEAD - LOG_OVERHEAD : MIN_LEGACY_SIZE
+  if (length < min) {
+    throw new CorruptRecordError(
+      `record batch at offset ${baseOffset}${where(options)} declares ${length} bytes, less than the ${min} of its header`,
+      { at: o + 8, topic: options.topic, partition: options.partition, baseOffset },
+    )
+  }
+  if (length > end - o - LOG_OVERHEAD) return -1 // the partial batch a broker sends at the end of a fetch
+  const batchEnd = o + LOG_OVERHEAD + length
+  try {
+    if (magic === 2) out.push(decodeBatchV2(buf, o, batchEnd, options))
+    else if (magic === 0 || magic === 1) decodeLegacyEntry(buf, o, batchEnd, options, out)
+    else throw new DecodeError(`unknown magic byte ${magic}`, { at: o + 16 })
+  } catch (err) {
+    throw inBatch(err, options, baseOffset, o)
+  }
+  return batchEnd
+}
+
+/**
+ * Reads the headers alone of a Fetch partition's `records` bytes (nothing is decoded or verified): where its
+ * complete batches end, and the offset after the last of them (the next offset to fetch), or null when no
+ * batch is complete. A length shorter than a batch header throws, as decoding would.
+ */
+export function scanRecordBatches(
+  buf: Buffer,
+  options: DecodeRecordBatchesOptions = {},
+): { end: number; nextOffset: bigint } | null {
   const end = buf.length
   let o = 0
+  let last = -1
+  let lastOffset = 0n
   while (end - o >= HEADER_UP_TO_MAGIC) {
-    const baseOffset = buf.readBigInt64BE(o)
     const length = buf.readInt32BE(o + 8)
     const magic = buf[o + 16]
     const min = magic === 2 ? RECORD_BATCH_OVERHEAD - LOG_OVERHEAD : MIN_LEGACY_SIZE
     if (length < min) {
+      const baseOffset = buf.readBigInt64BE(o)
       throw new CorruptRecordError(
         `record batch at offset ${baseOffset}${where(options)} declares ${length} bytes, less than the ${min} of its header`,
         { at: o + 8, topic: options.topic, partition: options.partition, baseOffset },
       )
     }
-    if (length > end - o - LOG_OVERHEAD) break // the partial batch a broker sends at the end of a fetch
-    const batchEnd = o + LOG_OVERHEAD + length
-    try {
-      if (magic === 2) batches.push(decodeBatchV2(buf, o, batchEnd, options))
-      else if (magic === 0 || magic === 1) decodeLegacyEntry(buf, o, batchEnd, options, batches)
-      else throw new DecodeError(`unknown magic byte ${magic}`, { at: o + 16 })
-    } catch (err) {
-      throw inBatch(err, options, baseOffset, o)
-    }
-    o = batchEnd
+    if (length > end - o - LOG_OVERHEAD) break
+    // A v2 batch ends at baseOffset + lastOffsetDelta; a legacy entry's offset is its (last inner) message's.
+    lastOffset = buf.readBigInt64BE(o) + (magic === 2 && end - o >= 27 ? BigInt(buf.readInt32BE(o + 23)) : 0n)
+    o += LOG_OVERHEAD + length
+    last = o
   }
-  return batches
+  return last < 0 ? null : { end: last, nextOffset: lastOffset + 1n }
 }
