@@ -5,11 +5,21 @@ import { ErrorCode, KafkaError, needsMetadataRefresh } from '../protocol/error-c
 import { KafkaWireError } from '../protocol/errors.js'
 import { Fetch, type FetchPartitionData, type FetchRequest } from '../protocol/fetch.js'
 import { ListOffsets } from '../protocol/list-offsets.js'
-import { decodeRecordBatches, type RecordHeader } from '../protocol/record-batch.js'
+import {
+  type DecodeRecordBatchesOptions,
+  decodeRecordBatchAt,
+  type RecordBatch,
+  type RecordHeader,
+  scanRecordBatches,
+  type TaggedRecord,
+} from '../protocol/record-batch.js'
 import type { Meter, MetricsRegistry, Timer } from './metrics.js'
 
-/** A message as the consumer hands it out: key, value and header values are views into the fetched frame. */
-export interface ConsumerMessage {
+/**
+ * A message as the consumer hands it out: key, value and header values are views into the fetched frame.
+ * Decoded straight into this shape (record-batch.ts's TaggedRecord), one object per record.
+ */
+export interface ConsumerMessage extends TaggedRecord {
   topic: string
   partition: number
   offset: bigint
@@ -30,7 +40,11 @@ export interface FetcherOptions {
   maxBytes?: number
   /** Per partition and request. Default 1 MiB. */
   partitionMaxBytes?: number
-  /** Bytes kept ahead of processing per partition; fetching for it pauses above this. Default 4 MiB. */
+  /**
+   * Bytes kept ahead of processing per partition, counted as fetched (compressed) bytes; fetching for it pauses
+   * above this. Records are decoded one batch at a time as they are handed out, so memory stays within this plus
+   * one batch's messages. Default 4 MiB.
+   */
   reservoirBytes?: number
   /** 'read_committed' hides aborted transactions and waits for the last stable offset. Default 'read_uncommitted'. */
   isolationLevel?: 'read_uncommitted' | 'read_committed'
@@ -52,17 +66,53 @@ interface PartitionState {
   position: bigint | null
   paused: boolean
   failed: boolean
-  /** Fetched, not yet handed out. */
-  queue: ConsumerMessage[]
-  head: number
+  /** Fetched and not decoded yet: the complete batches of fetch responses, oldest first. */
+  chunks: Chunk[]
+  /** The decoded messages of the batch being handed out, and the next one to hand out. */
+  messages: ConsumerMessage[]
+  next: number
+  /** Wire bytes of that batch: they stay in bufferedBytes until its last message is handed out. */
+  batchBytes: number
+  /** Wire bytes fetched and not handed out (the reservoir's measure). */
   bufferedBytes: number
   resetting: boolean
+  /** How its batches decode: tagged with the topic and partition, CRC checked or not. */
+  decode: DecodeRecordBatchesOptions
   /** The partition's high watermark as of the last fetch response (-1 before one). */
   highWatermark: bigint
 }
 
+/**
+ * The complete batches of one fetch response for a partition. They are decoded one batch at a time as the
+ * messages are drained, so what a fetch holds in memory is its wire bytes (bounded by the reservoir) plus the
+ * messages of one batch, however well it was compressed.
+ */
+interface Chunk {
+  /** The partition's records bytes (a view into the response frame); complete batches end at `end`. */
+  buf: Buffer
+  /** Where the next batch to decode starts. */
+  at: number
+  end: number
+  /** The fetch offset, then the offset after the last batch handed on: records below it are skipped. */
+  from: bigint
+  /** read_committed: the aborted transactions the fetch reported (by first offset), the next to open, the open ones. */
+  aborted: Array<{ producerId: bigint; firstOffset: bigint }> | null
+  nextAborted: number
+  active: Set<bigint> | null
+}
+
 const key = (topic: string, partition: number) => `${topic}\u0000${partition}`
-const RECORD_OVERHEAD = 40
+const NO_MESSAGES: ConsumerMessage[] = []
+/** Messages of one partition handed out in a turn of drainTo before the next partition's turn. */
+const DRAIN_QUANTUM = 64
+
+function clearBuffered(s: PartitionState): void {
+  s.chunks = []
+  s.messages = NO_MESSAGES
+  s.next = 0
+  s.batchBytes = 0
+  s.bufferedBytes = 0
+}
 
 /**
  * Keeps a bounded reservoir of fetched messages per owned partition. One Fetch per broker carries
@@ -84,6 +134,8 @@ export class Fetcher extends EventEmitter {
   private failures = 0
   private order: PartitionState[] = []
   private cursor = 0
+  /** Scratch array of decodeNext. */
+  private readonly decoded: RecordBatch[] = []
 
   constructor(options: FetcherOptions) {
     super()
@@ -119,10 +171,13 @@ export class Fetcher extends EventEmitter {
       position,
       paused: false,
       failed: false,
-      queue: [],
-      head: 0,
+      chunks: [],
+      messages: NO_MESSAGES,
+      next: 0,
+      batchBytes: 0,
       bufferedBytes: 0,
       resetting: false,
+      decode: { topic, partition, verifyCrc: this.options.verifyCrc, tagged: true },
       highWatermark: -1n,
     }
     this.partitions.set(k, state)
@@ -138,8 +193,7 @@ export class Fetcher extends EventEmitter {
     if (!state) return
     this.partitions.delete(key(topic, partition))
     this.order = this.order.filter((s) => s !== state)
-    state.queue = []
-    state.bufferedBytes = 0
+    clearBuffered(state)
   }
 
   pause(topic: string, partition: number): void {
@@ -160,9 +214,7 @@ export class Fetcher extends EventEmitter {
     const s = this.partitions.get(key(topic, partition))
     if (!s) return
     s.position = offset
-    s.queue = []
-    s.head = 0
-    s.bufferedBytes = 0
+    clearBuffered(s)
     s.failed = false
     this.schedule()
   }
@@ -191,27 +243,94 @@ export class Fetcher extends EventEmitter {
     let handed = 0
     const n = this.order.length
     let idle = 0
-    while (idle < n) {
+    let more = true
+    while (more && idle < n) {
       const s = this.order[this.cursor % n]
-      this.cursor = (this.cursor + 1) % Math.max(n, 1)
-      if (s.head >= s.queue.length || s.paused) {
+      this.cursor = (this.cursor + 1) % n
+      if (s.paused || (s.next >= s.messages.length && !this.decodeNext(s))) {
         idle++
         continue
       }
       idle = 0
-      const m = s.queue[s.head]
-      s.queue[s.head++] = undefined as unknown as ConsumerMessage
-      s.bufferedBytes -= (m.key?.length ?? 0) + (m.value?.length ?? 0) + RECORD_OVERHEAD
-      if (s.head === s.queue.length) {
-        s.queue = []
-        s.head = 0
-        s.bufferedBytes = 0
+      // A turn hands out up to DRAIN_QUANTUM messages, so that every partition's messages reach the sink.
+      const messages = s.messages
+      let i = s.next
+      const stop = Math.min(messages.length, i + DRAIN_QUANTUM)
+      while (i < stop) {
+        handed++
+        if (!sink(messages[i++])) {
+          more = false
+          break
+        }
       }
-      handed++
-      if (!sink(m)) break
+      if (s.messages !== messages) continue // dropped by the sink (seek, unassign)
+      s.next = i
+      if (i >= messages.length) {
+        s.bufferedBytes -= s.batchBytes
+        s.batchBytes = 0
+        s.messages = NO_MESSAGES
+        s.next = 0
+      }
     }
     if (handed > 0) this.schedule()
     return handed
+  }
+
+  /**
+   * Decode a partition's next batch that has messages to hand out (skipping control batches, aborted
+   * transactions and records below the fetch offset). Returns false when nothing is left, or when a batch
+   * does not decode: the partition then fails ('partition-error') and its buffers are dropped.
+   */
+  private decodeNext(s: PartitionState): boolean {
+    const out = this.decoded
+    while (s.chunks.length > 0) {
+      const c = s.chunks[0]
+      if (c.at >= c.end) {
+        s.chunks.shift()
+        continue
+      }
+      const at = c.at
+      out.length = 0
+      let next: number
+      try {
+        next = decodeRecordBatchAt(c.buf, at, s.decode, out)
+      } catch (err) {
+        this.corrupt(s, err)
+        return false
+      }
+      c.at = next < 0 || next > c.end ? c.end : next
+      const bytes = c.at - at
+      let messages: ConsumerMessage[] = NO_MESSAGES
+      for (let b = 0; b < out.length; b++) {
+        const found = handOn(c, out[b], s.topic, s.partition)
+        if (found.length > 0) messages = messages.length === 0 ? found : messages.concat(found)
+      }
+      out.length = 0
+      if (messages.length === 0) {
+        s.bufferedBytes -= bytes
+        continue
+      }
+      this.m?.messages.mark(messages.length)
+      s.messages = messages
+      s.next = 0
+      s.batchBytes = bytes
+      return true
+    }
+    return false
+  }
+
+  private corrupt(s: PartitionState, err: unknown): void {
+    s.failed = true
+    clearBuffered(s)
+    const at = (err as { baseOffset?: bigint }).baseOffset ?? s.position
+    this.emit(
+      'partition-error',
+      new FetchError('ERR_FETCH_CORRUPT', `${s.topic}-${s.partition} at ${at}: ${(err as Error).message}`, {
+        topic: s.topic,
+        partition: s.partition,
+        cause: err,
+      }),
+    )
   }
 
   close(): void {
@@ -341,65 +460,30 @@ export class Fetcher extends EventEmitter {
     const records = p.records
     if (records === null || records.length === 0) return
     this.m?.bytes.mark(records.length)
-    let batches: ReturnType<typeof decodeRecordBatches>
+    // Only the batch headers are read here (where the complete batches end, the next offset to fetch); the
+    // records are decoded batch by batch as drainTo hands them out.
+    let scan: ReturnType<typeof scanRecordBatches>
     try {
-      batches = decodeRecordBatches(records, {
-        topic: s.topic,
-        partition: s.partition,
-        verifyCrc: this.options.verifyCrc,
-      })
+      scan = scanRecordBatches(records, s.decode)
     } catch (err) {
-      s.failed = true
-      this.emit(
-        'partition-error',
-        new FetchError('ERR_FETCH_CORRUPT', `${s.topic}-${s.partition} at ${s.position}: ${(err as Error).message}`, {
-          topic: s.topic,
-          partition: s.partition,
-          cause: err,
-        }),
-      )
+      this.corrupt(s, err)
       return
     }
-    // read_committed: a transactional batch is dropped when its producer has an aborted transaction that
-    // started at or before it and whose ABORT marker has not been passed yet.
+    const from = s.position!
+    if (scan === null || scan.nextOffset <= from) return
     const aborted = this.options.isolationLevel === 'read_committed' ? sortedAborted(p) : null
-    const active = new Set<bigint>()
-    let nextAborted = 0
-    let position = s.position!
-    let added = 0
-    for (const batch of batches) {
-      const next = batch.baseOffset + BigInt(batch.lastOffsetDelta) + 1n
-      if (aborted !== null) {
-        while (nextAborted < aborted.length && aborted[nextAborted].firstOffset < next)
-          active.add(aborted[nextAborted++].producerId)
-      }
-      if (next <= position) {
-        if (batch.isControl && batch.controlType === 0) active.delete(batch.producerId)
-        continue
-      }
-      const skip = batch.isControl || (batch.isTransactional && active.has(batch.producerId))
-      if (batch.isControl && batch.controlType === 0) active.delete(batch.producerId)
-      if (!skip) {
-        for (const r of batch.records) {
-          if (r.offset < position) continue
-          s.queue.push({
-            topic: s.topic,
-            partition: s.partition,
-            offset: r.offset,
-            timestamp: r.timestamp,
-            key: r.key,
-            value: r.value,
-            headers: r.headers,
-          })
-          s.bufferedBytes += (r.key?.length ?? 0) + (r.value?.length ?? 0) + RECORD_OVERHEAD
-          added++
-        }
-      }
-      position = next
-    }
-    s.position = position
-    this.m?.messages.mark(added)
-    if (added > 0) this.emit('records')
+    s.chunks.push({
+      buf: records,
+      at: 0,
+      end: scan.end,
+      from,
+      aborted,
+      nextAborted: 0,
+      active: aborted === null ? null : new Set(),
+    })
+    s.bufferedBytes += scan.end
+    s.position = scan.nextOffset
+    this.emit('records')
   }
 
   /** Resolve a position by the reset policy (ListOffsets), once, and report it. */
@@ -435,9 +519,7 @@ export class Fetcher extends EventEmitter {
       if (part.errorCode !== 0) throw new KafkaError(part.errorCode, { topic: s.topic, partition: s.partition })
       if (this.partitions.get(key(s.topic, s.partition)) !== s) return
       s.position = part.offset
-      s.queue = []
-      s.head = 0
-      s.bufferedBytes = 0
+      clearBuffered(s)
       this.emit('offset-reset', { topic: s.topic, partition: s.partition, from, to: part.offset, policy, reason: why })
     }
     const loop = (n: number): void => {
@@ -455,6 +537,37 @@ export class Fetcher extends EventEmitter {
     }
     loop(0)
   }
+}
+
+/**
+ * The messages of a decoded batch to hand out, as the chunk's position `from` moves past it. read_committed:
+ * a transactional batch is dropped when its producer has an aborted transaction that started at or before it
+ * and whose ABORT marker has not been passed yet. Control batches are never handed out.
+ */
+function handOn(c: Chunk, batch: RecordBatch, topic: string, partition: number): ConsumerMessage[] {
+  const next = batch.baseOffset + BigInt(batch.lastOffsetDelta) + 1n
+  const active = c.active
+  if (c.aborted !== null && active !== null) {
+    const aborted = c.aborted
+    while (c.nextAborted < aborted.length && aborted[c.nextAborted].firstOffset < next)
+      active.add(aborted[c.nextAborted++].producerId)
+  }
+  const endsTransaction = batch.isControl && batch.controlType === 0
+  if (next <= c.from) {
+    if (endsTransaction) active?.delete(batch.producerId)
+    return NO_MESSAGES
+  }
+  const skip = batch.isControl || (batch.isTransactional && active?.has(batch.producerId) === true)
+  if (endsTransaction) active?.delete(batch.producerId)
+  const from = c.from
+  c.from = next
+  if (skip || batch.records.length === 0) return NO_MESSAGES
+  let records = batch.records
+  // Legacy message sets decode untagged.
+  if (batch.magic !== 2) records = records.map((r) => ({ topic, partition, ...r }))
+  // A batch fetched from its middle (compressed, or after a seek): records before the fetch offset are skipped.
+  if (records[0].offset < from) records = records.filter((r) => r.offset >= from)
+  return records as ConsumerMessage[]
 }
 
 /** Aborted transactions this fetch reports (read_committed), by first offset. */
