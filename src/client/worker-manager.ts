@@ -304,6 +304,8 @@ interface Task<M> {
   attempt: number
   /** Ends the attempt in progress as failed with this reason (and aborts its signal). */
   abort: ((reason: unknown) => void) | null
+  /** The context of the attempt in progress (its signal is aborted when the task is abandoned). */
+  context: AttemptContext | null
   /** Cancels a backoff wait. */
   wake: (() => void) | null
   /** Abandoned: no more attempts, no report. */
@@ -317,6 +319,12 @@ interface AttemptFailure {
 }
 
 const OK = null
+
+/** An attempt's outcome: OK or a failure when the handler returned at once, else a promise of it. */
+type AttemptResult = AttemptFailure | null | Promise<AttemptFailure | null>
+
+/** Tasks settled synchronously before scheduling yields to the event loop once (setImmediate). */
+const SYNC_BUDGET = 4096
 
 /**
  * The context of one attempt. Its AbortSignal is made on first use: creating one costs microseconds on
@@ -428,6 +436,8 @@ export class WorkerManager<M extends WorkerMessage = WorkerMessage> extends Even
   #needDrain = false
   #scheduling = false
   #scheduleQueued = false
+  #scheduleLaterQueued = false
+  #syncBudget = SYNC_BUDGET
   #stopped: StopReason<M> | null = null
   #closing: Promise<void> | null = null
   #closeMode: StopMode = 'finish'
@@ -715,11 +725,27 @@ export class WorkerManager<M extends WorkerMessage = WorkerMessage> extends Even
     })
   }
 
+  #scheduleLater(): void {
+    if (this.#scheduleLaterQueued) return
+    this.#scheduleLaterQueued = true
+    setImmediate(() => {
+      this.#scheduleLaterQueued = false
+      this.#syncBudget = SYNC_BUDGET
+      this.#schedule()
+    })
+  }
+
   #schedule(): void {
     if (this.#scheduling) return
     this.#scheduling = true
     try {
       while (this.#canStart()) {
+        if (this.#syncBudget <= 0) {
+          // Handlers that return at once are run in a loop, not through promises: yield to I/O (heartbeats,
+          // fetches) now and then rather than run a whole reservoir in one go.
+          this.#scheduleLater()
+          break
+        }
         const part = this.#readyParts.shift()
         if (part === undefined) break
         part.inReady = false
@@ -735,7 +761,7 @@ export class WorkerManager<M extends WorkerMessage = WorkerMessage> extends Even
           this.#iterWaiter = null
           waiter({ value: task.messages[0], done: false })
         } else {
-          this.#run(task).catch(rethrow)
+          this.#begin(task)
         }
       }
     } finally {
@@ -774,6 +800,7 @@ export class WorkerManager<M extends WorkerMessage = WorkerMessage> extends Even
       messages,
       attempt: 0,
       abort: null,
+      context: null,
       wake: null,
       abandoned: false,
       retired: false,
@@ -797,13 +824,31 @@ export class WorkerManager<M extends WorkerMessage = WorkerMessage> extends Even
 
   // ------------------------------------------------------------------------------------------ running
 
-  async #run(task: Task<M>): Promise<void> {
+  /**
+   * Runs a task's first attempt now. A handler that returns without a promise (or a batch handler) is done
+   * with it here: the task settles and is released at once, with no promise, timer or microtask. Otherwise
+   * (a promise, a throw) the task goes on in #run: the attempt's outcome, retries, the failure policies.
+   */
+  #begin(task: Task<M>): void {
+    task.attempt = 1
+    const first = this.#attempt(task)
+    if (first === OK) {
+      this.#syncBudget--
+      if (!task.abandoned) this.#settle(task, 'finished', { attempts: 1 })
+      this.#release(task)
+      return
+    }
+    this.#run(task, first).catch(rethrow)
+  }
+
+  async #run(task: Task<M>, first: AttemptResult): Promise<void> {
     try {
       const attempts = this.#maxRetries + 1
       let failure: AttemptFailure
+      let next: AttemptResult | undefined = first
       for (;;) {
-        task.attempt++
-        const result = await this.#attempt(task)
+        const result = await (next ?? this.#attempt(task))
+        next = undefined
         if (task.abandoned) return
         if (result === OK) {
           this.#settle(task, 'finished', { attempts: task.attempt })
@@ -814,6 +859,7 @@ export class WorkerManager<M extends WorkerMessage = WorkerMessage> extends Even
         this.#m?.retries.inc()
         await this.#wait(task, this.#backoff(task.attempt))
         if (task.abandoned) return
+        task.attempt++
       }
       await this.#exhausted(task, failure.error)
     } finally {
@@ -821,12 +867,51 @@ export class WorkerManager<M extends WorkerMessage = WorkerMessage> extends Even
     }
   }
 
-  #attempt(task: Task<M>): Promise<AttemptFailure | null> {
+  /**
+   * One attempt: calls the handler. A handler that returns without a promise, or throws, gives its outcome
+   * at once (no timer is armed: nothing could have stopped it). A promise is awaited, bounded by
+   * taskTimeoutMs and ended early by an abandon (see #awaitAttempt).
+   */
+  #attempt(task: Task<M>): AttemptResult {
     const context = new AttemptContext(task.attempt)
+    task.context = context
+    const batch = this.#batchHandler !== undefined
+    const metrics = this.#m
+    const started = metrics === null ? 0 : this.#clock.now()
+    let promise: Promise<void> | void
+    try {
+      if (batch) {
+        metrics?.batchSize.update(task.messages.length)
+        promise = this.#batchHandler!(task.messages.slice(), context)
+      } else promise = this.#handler!(task.messages[0], context)
+    } catch (err) {
+      task.context = null
+      if (metrics !== null) this.#timeAttempt(metrics, batch, started)
+      return { error: err }
+    }
+    if (promise === undefined || promise === null || typeof (promise as Promise<void>).then !== 'function') {
+      task.context = null
+      if (metrics !== null) this.#timeAttempt(metrics, batch, started)
+      return OK
+    }
+    return this.#awaitAttempt(task, context, promise, started)
+  }
+
+  #timeAttempt(metrics: WorkerMetrics, batch: boolean, started: number): void {
+    const ms = this.#clock.now() - started
+    if (batch) metrics.batchTime.update(ms)
+    else metrics.taskTime.update(ms)
+  }
+
+  #awaitAttempt(
+    task: Task<M>,
+    context: AttemptContext,
+    promise: PromiseLike<void>,
+    started: number,
+  ): Promise<AttemptFailure | null> {
     const batch = this.#batchHandler !== undefined
     const clock = this.#clock
     const metrics = this.#m
-    const started = metrics === null ? 0 : clock.now()
     return new Promise<AttemptFailure | null>((resolve) => {
       let done = false
       let timer: unknown = null
@@ -835,11 +920,8 @@ export class WorkerManager<M extends WorkerMessage = WorkerMessage> extends Even
         done = true
         if (timer !== null) clock.clearTimeout(timer)
         task.abort = null
-        if (metrics !== null) {
-          const ms = clock.now() - started
-          if (batch) metrics.batchTime.update(ms)
-          else metrics.taskTime.update(ms)
-        }
+        task.context = null
+        if (metrics !== null) this.#timeAttempt(metrics, batch, started)
         resolve(result)
       }
       // Timeout and abandon end the attempt here and now, and abort the signal if the handler took it.
@@ -864,18 +946,8 @@ export class WorkerManager<M extends WorkerMessage = WorkerMessage> extends Even
           )
         }, this.#taskTimeoutMs)
       }
-      let promise: Promise<void> | void
-      try {
-        if (batch) {
-          metrics?.batchSize.update(task.messages.length)
-          promise = this.#batchHandler!(task.messages.slice(), context)
-        } else promise = this.#handler!(task.messages[0], context)
-      } catch (err) {
-        end({ error: err })
-        return
-      }
       // A resolution or rejection after the abort is ignored (`end` runs once).
-      Promise.resolve(promise).then(
+      promise.then(
         () => end(OK),
         (err: unknown) => end({ error: err }),
       )
@@ -1092,13 +1164,15 @@ export class WorkerManager<M extends WorkerMessage = WorkerMessage> extends Even
     }
     task.part.tasks.delete(task)
     const first = task.messages[0]
-    task.abort?.(
-      new WorkerError('ERR_TASK_ABANDONED', `${first.topic}-${first.partition} was abandoned`, {
-        topic: first.topic,
-        partition: first.partition,
-        offset: first.offset,
-      }),
-    )
+    const reason = new WorkerError('ERR_TASK_ABANDONED', `${first.topic}-${first.partition} was abandoned`, {
+      topic: first.topic,
+      partition: first.partition,
+      offset: first.offset,
+    })
+    // An attempt awaiting its promise ends now; one abandoned from inside its synchronous handler call only
+    // sees its signal aborted (and is not reported).
+    if (task.abort !== null) task.abort(reason)
+    else task.context?.abort(reason)
     task.wake?.()
   }
 
