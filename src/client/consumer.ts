@@ -452,6 +452,7 @@ export class Consumer extends EventEmitter {
       const store = this.offsetStore
       const group = this.currentGroup
       if (!store || group === undefined) return
+      this.skipUndelivered()
       let entries = this.offsets.committable()
       if (only) {
         const keep = new Set(only.map((tp) => tpKey(tp.topic, tp.partition)))
@@ -473,6 +474,20 @@ export class Consumer extends EventEmitter {
     }
     this.committing = this.committing.then(run, run)
     return this.committing
+  }
+
+  /**
+   * A fetch position past the last message handed out (control records of transactions, compacted ranges) is
+   * committable once nothing fetched is waiting: otherwise the committed offset would stay one short of the end
+   * after a transaction marker, and tools would show a lag that is not there.
+   */
+  private skipUndelivered(): void {
+    for (const tp of this.assignment) {
+      const tracker = this.offsets.get(tp.topic, tp.partition)
+      const position = this.fetcher.position(tp.topic, tp.partition)
+      if (tracker !== undefined && position !== null && this.fetcher.drained(tp.topic, tp.partition))
+        tracker.skipTo(position)
+    }
   }
 
   /**

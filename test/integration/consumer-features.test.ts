@@ -16,7 +16,8 @@ import { metricKey } from '../../src/client/metrics.js'
 import type { TopicPartitionOffset } from '../../src/client/offset-tracker.js'
 import { Producer } from '../../src/client/producer.js'
 import { WorkerError } from '../../src/client/worker-manager.js'
-import { readTopic } from '../helpers/read-topic.js'
+import { runJavaTool } from '../helpers/java-tools.js'
+import { endOffsets, readTopic } from '../helpers/read-topic.js'
 
 const brokers: string = process.env.KAFKA_BROKERS ?? ''
 if (!brokers) throw new Error('KAFKA_BROKERS is not set: run through npm test, or point it at a cluster')
@@ -305,7 +306,7 @@ test('a custom OffsetStore: offsets are loaded from it and committed to it, and 
     },
   })
   await c.start()
-  const ends = await import('../helpers/read-topic.js').then((h) => h.endOffsets(admin.cluster, topic))
+  const ends = await endOffsets(admin.cluster, topic)
   const expected = Number(ends[0]) + Number(ends[1]) - 15
   await until(() => (offsets.get(0)?.length ?? 0) + (offsets.get(1)?.length ?? 0) === expected, 20_000, 'all')
   assert.equal(offsets.get(1)?.[0], 15n, 'partition 1 resumed from the stored offset')
@@ -363,6 +364,41 @@ test('messages(): a simple loop over a static assignment, committing what the lo
   await c.commit()
   // The 10th was not finished (the loop left before asking for the next one).
   assert.equal((await fetchCommitted(groupId, topic, 2))[1], 9n)
+  await c.close()
+})
+
+test('transactions written by the Java producer: read_committed sees every record, and the commit reaches the end past the markers', async () => {
+  const topic = await topicWith(1, 0, 'tx')
+  const r = await runJavaTool(
+    'org.apache.kafka.tools.ProducerPerformance',
+    [
+      '--topic',
+      topic,
+      '--num-records',
+      '200',
+      '--record-size',
+      '20',
+      '--throughput',
+      '-1',
+      '--transactional-id',
+      `${topic}-tx`,
+      '--transaction-duration-ms',
+      '30',
+      '--producer-props',
+      `bootstrap.servers=${brokers}`,
+    ],
+    { timeoutMs: 90_000 },
+  )
+  assert.equal(r.code, 0, r.stderr)
+  const [end] = await endOffsets(admin.cluster, topic)
+  assert.ok(end > 200n, `the log holds transaction markers too (end ${end})`)
+  const groupId = name('g-tx')
+  let handled = 0
+  const c = consumer({ groupId, topics: [topic], isolationLevel: 'read_committed', handler: () => void handled++ })
+  await c.start()
+  await until(() => handled === 200, 20_000, 'the 200 committed records')
+  await c.commit()
+  assert.equal((await fetchCommitted(groupId, topic, 1))[0], end, 'committed at the end, past the last marker')
   await c.close()
 })
 
