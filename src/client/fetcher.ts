@@ -223,6 +223,12 @@ export class Fetcher extends EventEmitter {
     return this.partitions.get(key(topic, partition))?.position ?? null
   }
 
+  /** Everything fetched for the partition was handed out: its position is where the next message will come from. */
+  drained(topic: string, partition: number): boolean {
+    const s = this.partitions.get(key(topic, partition))
+    return s !== undefined && s.chunks.length === 0 && s.next >= s.messages.length
+  }
+
   /** The high watermark the last fetch reported (the offset the next produced message gets), or -1. */
   highWatermark(topic: string, partition: number): bigint {
     return this.partitions.get(key(topic, partition))?.highWatermark ?? -1n
