@@ -1,6 +1,23 @@
 // Public API of kafka-wire. Deep imports are not part of the contract.
 
-export { Admin, type AdminConfig, type CreateTopicsOptions, type NewTopic } from './client/admin.js'
+export {
+  Admin,
+  type AdminConfig,
+  AdminError,
+  type ConfigChange,
+  type ConfigEntry,
+  type ConfigResource,
+  type CreateTopicsOptions,
+  type GroupDescription,
+  type GroupListing,
+  type GroupMemberDescription,
+  type NewTopic,
+  type OffsetSpec,
+  type PartitionDescription,
+  type PartitionLag,
+  type ResetTarget,
+  type TopicDescription,
+} from './client/admin.js'
 // client
 export {
   type Assignor,
