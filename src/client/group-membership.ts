@@ -80,8 +80,20 @@ export class CommitFailedError extends KafkaWireError {
   }
 }
 
-/** A fatal group error: fenced static member, authorization, bad configuration. */
+/**
+ * A fatal group error: `code` FENCED_INSTANCE_ID (another consumer joined with our group.instance.id, KIP-345;
+ * `cause` is the broker's KafkaError), ERR_CONFIG, or a fatal Kafka error's name. Never retriable: the
+ * membership stops, its partitions are reported lost, and 'fatal' is emitted with it.
+ */
 export class GroupError extends KafkaWireError {}
+
+function fencedInstance(groupId: string, instanceId: string | null, where: string): GroupError {
+  return new GroupError(
+    'FENCED_INSTANCE_ID',
+    `${where}: another consumer joined group ${groupId} with group.instance.id ${instanceId}; this one is fenced and stops`,
+    { cause: new KafkaError(ErrorCode.FENCED_INSTANCE_ID), retriable: false },
+  )
+}
 
 const tpKey = (tp: TopicPartition) => `${tp.topic}\u0000${tp.partition}`
 
@@ -91,8 +103,14 @@ const tpKey = (tp: TopicPartition) => `${tp.topic}\u0000${tp.partition}`
  * and rejoin when the group rebalances. With a cooperative assignor only partitions that move are
  * revoked (KIP-429); with an eager one, everything is revoked before each join.
  *
+ * Heartbeats run from the first SyncGroup on, through the listener's revocation and assignment callbacks
+ * (a slow revocation must not cost the membership), and stop only while a JoinGroup/SyncGroup is pending.
+ * What a heartbeat or a commit learns (the generation is gone, the instance is fenced) is acted on by the
+ * membership loop, one step at a time, never in the middle of a callback.
+ *
  * Events: 'assigned', 'revoked', 'lost' (partitions), 'rebalancing', 'heartbeat-stalled' (ms since
- * the last successful heartbeat), 'error' is NOT used: fatal errors reject `start()` / `closed`.
+ * the last successful heartbeat), 'processing-stalled', 'fatal' (a GroupError or fatal KafkaError: the
+ * membership stopped; `start()` rejects with it if it came first), 'warning'. 'error' is NOT used.
  */
 export class GroupMembership extends EventEmitter {
   readonly groupId: string
@@ -115,6 +133,21 @@ export class GroupMembership extends EventEmitter {
   private wake: (() => void) | null = null
   private loop: Promise<void> | null = null
   private heartbeatTimer: NodeJS.Timeout | null = null
+  /** Bumped by stopHeartbeats: a heartbeat in flight from an older chain neither acts nor schedules. */
+  private heartbeatChain = 0
+  /** A JoinGroup or SyncGroup is pending: no heartbeats then. */
+  private joining = false
+  /** Our generation is gone (learned by a heartbeat or a commit): the loop drops the partitions and rejoins. */
+  private pendingLoss: { reason: string; resetMember: boolean; leave: boolean } | null = null
+  /** A fatal error learned outside the loop (a heartbeat or a commit fenced): the loop stops with it. */
+  private pendingFatal: Error | null = null
+  /**
+   * Bumped whenever generationId is set (join, loss): numbers alone can repeat, since a coordinator that takes
+   * over after a failover restarts from the last generation it loads, which need not be the last one handed out.
+   */
+  private generationSeq = 0
+  /** The generationSeq whose SyncGroup succeeded: only such a generation commits (as Java's generationIfStable). */
+  private syncedSeq = 0
   private lastHeartbeatOk = 0
   private lastProgress = Date.now()
   private stopping = false
@@ -162,10 +195,14 @@ export class GroupMembership extends EventEmitter {
 
   private async run(): Promise<void> {
     let attempt = 0
+    let rebalancing = false
     while (!this.stopping) {
       try {
-        if (this.rejoinNeeded) {
+        if (this.pendingFatal !== null) throw this.pendingFatal
+        if (this.rejoinNeeded || this.pendingLoss !== null) {
+          rebalancing = true
           await this.rebalance()
+          rebalancing = false
           attempt = 0
           this.firstAssignment?.resolve()
           this.firstAssignment = null
@@ -174,20 +211,20 @@ export class GroupMembership extends EventEmitter {
         this.startHeartbeats()
         await new Promise<void>((resolve) => {
           this.wake = resolve
-          if (this.rejoinNeeded || this.stopping) resolve()
+          if (this.rejoinNeeded || this.stopping || this.pendingLoss !== null || this.pendingFatal !== null) resolve()
         })
         this.wake = null
       } catch (err) {
-        if (this.stopping) break
+        this.joining = false
+        if (this.stopping && this.pendingFatal === null) break
         if (err instanceof GroupError || (err instanceof KafkaError && isFatal(err.errorCode))) {
-          this.fatal = err
-          this.stopHeartbeats()
-          this.firstAssignment?.reject(err)
-          this.firstAssignment = null
-          this.emit('fatal', err)
+          await this.die(err)
           return
         }
         this.emit('warning', err)
+        // A rebalance that failed half way (the coordinator went away, a callback threw) starts over.
+        if (rebalancing) this.rejoinNeeded = true
+        rebalancing = false
         await sleep(backoffDelay(attempt++, { baseMs: 100, maxMs: 5000 }))
       }
     }
@@ -228,10 +265,38 @@ export class GroupMembership extends EventEmitter {
     }
   }
 
-  private async rebalance(): Promise<void> {
+  /** Stop for good: heartbeats off, what we own reported lost (a fenced member must not go on), 'fatal'. */
+  private async die(err: Error): Promise<void> {
+    this.fatal = err
+    this.pendingFatal = null
+    this.stopping = true
     this.stopHeartbeats()
+    if (this.owned.length > 0) {
+      const lost = this.owned
+      this.owned = []
+      try {
+        await this.listener?.onLost(lost)
+      } catch (e) {
+        this.emit('warning', e)
+      }
+      this.emit('lost', lost)
+    }
+    this.firstAssignment?.reject(err)
+    this.firstAssignment = null
+    this.emit('fatal', err)
+  }
+
+  private async rebalance(): Promise<void> {
     this.emit('rebalancing', this.rejoinReason)
-    // Eager: give up everything before joining. Cooperative: keep what we own through the join.
+    const loss = this.pendingLoss
+    if (loss !== null) {
+      this.pendingLoss = null
+      this.stopHeartbeats()
+      if (loss.leave) await this.sendLeave(loss.reason).catch(() => {})
+      if (loss.resetMember || loss.leave) this.memberId = ''
+      await this.lose(loss.reason)
+    }
+    // Eager: give up everything before joining (heartbeating meanwhile). Cooperative: keep what we own.
     if (this.protocol === 'eager' && this.owned.length > 0) {
       const revoked = this.owned
       this.owned = []
@@ -239,11 +304,22 @@ export class GroupMembership extends EventEmitter {
       this.emit('revoked', revoked)
     }
     for (;;) {
+      if (this.pendingFatal !== null) throw this.pendingFatal
+      if (this.stopping) return
       this.rejoinNeeded = false
+      this.stopHeartbeats()
+      this.joining = true
       const joined = await this.join()
-      if (joined === null) continue
+      if (joined === null) {
+        this.joining = false
+        continue
+      }
       const assignment = await this.sync(joined)
+      this.joining = false
       if (assignment === null) continue
+      this.syncedSeq = this.generationSeq
+      // From here on the generation is ours: heartbeat through the listener's callbacks.
+      this.startHeartbeats()
       await this.applyAssignment(assignment)
       return
     }
@@ -283,7 +359,10 @@ export class GroupMembership extends EventEmitter {
         this.memberId = response.memberId
         return null
       case ErrorCode.UNKNOWN_MEMBER_ID:
+        // The coordinator dropped us: what we own may be someone else's already.
         this.memberId = ''
+        this.joining = false
+        await this.lose('join: the coordinator no longer knows this member')
         return null
       case ErrorCode.REBALANCE_IN_PROGRESS:
       case ErrorCode.COORDINATOR_LOAD_IN_PROGRESS:
@@ -292,15 +371,13 @@ export class GroupMembership extends EventEmitter {
         await sleep(100)
         return null
       case ErrorCode.FENCED_INSTANCE_ID:
-        throw new GroupError(
-          'ERR_FENCED_INSTANCE',
-          `another consumer with group.instance.id ${this.groupInstanceId} joined group ${this.groupId}`,
-        )
+        throw fencedInstance(this.groupId, this.groupInstanceId, 'JoinGroup')
       default:
         throw new KafkaError(response.errorCode, { brokerMessage: null })
     }
     this.memberId = response.memberId
     this.generationId = response.generationId
+    this.generationSeq++
     const leader = response.leader === response.memberId && !response.skipAssignment
     const members: GroupMemberSubscription[] = leader
       ? response.members.map((m) => {
@@ -369,16 +446,14 @@ export class GroupMembership extends EventEmitter {
       case ErrorCode.UNKNOWN_MEMBER_ID:
       case ErrorCode.ILLEGAL_GENERATION:
         if (response.errorCode === ErrorCode.UNKNOWN_MEMBER_ID) this.memberId = ''
+        this.joining = false
         await this.lose('sync: generation no longer valid')
         return null
       case ErrorCode.COORDINATOR_NOT_AVAILABLE:
       case ErrorCode.NOT_COORDINATOR:
         return null
       case ErrorCode.FENCED_INSTANCE_ID:
-        throw new GroupError(
-          'ERR_FENCED_INSTANCE',
-          `another consumer with group.instance.id ${this.groupInstanceId} joined`,
-        )
+        throw fencedInstance(this.groupId, this.groupInstanceId, 'SyncGroup')
       default:
         throw new KafkaError(response.errorCode)
     }
@@ -399,10 +474,12 @@ export class GroupMembership extends EventEmitter {
       // Cooperative: what we gave up goes to its new owner in a follow-up rebalance (KIP-429).
       if (this.protocol === 'cooperative') this.requestRejoin('cooperative follow-up after revocation')
     }
-    this.owned = [...this.owned, ...added]
     this.lastProgress = Date.now()
     if (added.length > 0) {
+      // Owned once started: if the listener throws, the next join does not claim them and they are handed
+      // out (to us, likely) again.
       await this.listener!.onAssigned(added)
+      this.owned = [...this.owned, ...added]
       this.emit('assigned', added)
     }
   }
@@ -410,6 +487,7 @@ export class GroupMembership extends EventEmitter {
   /** Our generation is gone: the partitions are lost (not revoked: their commits would fail). */
   private async lose(reason: string): Promise<void> {
     this.generationId = -1
+    this.generationSeq++
     if (this.owned.length > 0) {
       const lost = this.owned
       this.owned = []
@@ -424,10 +502,11 @@ export class GroupMembership extends EventEmitter {
   private startHeartbeats(): void {
     if (this.heartbeatTimer !== null || this.stopping) return
     this.lastHeartbeatOk = Date.now()
+    const chain = this.heartbeatChain
     const beat = () => {
       this.heartbeatTimer = setTimeout(() => {
-        this.heartbeat().finally(() => {
-          if (this.heartbeatTimer !== null) beat()
+        this.heartbeat(chain).finally(() => {
+          if (this.heartbeatChain === chain) beat()
         })
       }, this.heartbeatIntervalMs)
     }
@@ -437,55 +516,59 @@ export class GroupMembership extends EventEmitter {
   private stopHeartbeats(): void {
     if (this.heartbeatTimer !== null) clearTimeout(this.heartbeatTimer)
     this.heartbeatTimer = null
+    this.heartbeatChain++
   }
 
-  private async heartbeat(): Promise<void> {
-    if (this.rejoinNeeded || this.stopping) return
+  /** Our generation is gone: tell the loop (it drops the partitions and rejoins). */
+  private generationLost(reason: string, resetMember: boolean, leave = false): void {
+    // A JoinGroup/SyncGroup in flight settles our membership itself (it fails the same way, or moves us on).
+    if (this.joining) return
+    if (this.pendingLoss === null) this.pendingLoss = { reason, resetMember, leave }
+    this.requestRejoin(reason)
+  }
+
+  private fenced(where: string): void {
+    if (this.pendingFatal !== null || this.fatal !== null) return
+    this.pendingFatal = fencedInstance(this.groupId, this.groupInstanceId, where)
+    this.stopHeartbeats()
+    this.wake?.()
+  }
+
+  private async heartbeat(chain: number): Promise<void> {
+    if (this.joining || this.fatal !== null || this.pendingLoss !== null || this.memberId === '') return
+    if (this.generationId < 0) return
     // The max processing interval: a member whose processing stalled leaves so the group can move on.
     if (Date.now() - this.lastProgress > this.rebalanceTimeoutMs) {
       this.emit('processing-stalled', Date.now() - this.lastProgress)
-      await this.sendLeave('processing stalled past rebalanceTimeoutMs').catch(() => {})
-      this.memberId = ''
-      await this.lose('processing stalled')
+      this.generationLost('processing stalled past rebalanceTimeoutMs', true, true)
       return
     }
+    const generationId = this.generationId
+    const memberId = this.memberId
     try {
       const response = await this.toCoordinator(
         Heartbeat,
-        {
-          groupId: this.groupId,
-          generationId: this.generationId,
-          memberId: this.memberId,
-          groupInstanceId: this.groupInstanceId,
-        },
+        { groupId: this.groupId, generationId, memberId, groupInstanceId: this.groupInstanceId },
         Math.max(1000, this.sessionTimeoutMs),
       )
+      // A heartbeat of a chain stopped meanwhile (a rejoin began, we closed) says nothing about now.
+      if (chain !== this.heartbeatChain || generationId !== this.generationId || memberId !== this.memberId) return
       switch (response.errorCode) {
         case 0:
           this.lastHeartbeatOk = Date.now()
           return
         case ErrorCode.REBALANCE_IN_PROGRESS:
           this.lastHeartbeatOk = Date.now()
-          this.requestRejoin('the group is rebalancing')
+          if (!this.stopping) this.requestRejoin('the group is rebalancing')
+          return
+        case ErrorCode.FENCED_INSTANCE_ID:
+          this.fenced('Heartbeat')
           return
         case ErrorCode.UNKNOWN_MEMBER_ID:
+          this.generationLost('heartbeat: the coordinator no longer knows this member', true)
+          return
         case ErrorCode.ILLEGAL_GENERATION:
-        case ErrorCode.FENCED_INSTANCE_ID:
-          if (response.errorCode === ErrorCode.FENCED_INSTANCE_ID) {
-            const err = new GroupError(
-              'ERR_FENCED_INSTANCE',
-              `another consumer with group.instance.id ${this.groupInstanceId} joined`,
-            )
-            this.fatal = err
-            this.stopHeartbeats()
-            this.emit('fatal', err)
-            this.stopping = true
-            this.wake?.()
-            return
-          }
-          if (response.errorCode === ErrorCode.UNKNOWN_MEMBER_ID) this.memberId = ''
-          this.stopHeartbeats()
-          await this.lose('heartbeat: generation no longer valid')
+          this.generationLost('heartbeat: our generation is stale', false)
           return
         default:
           this.checkStall()
@@ -508,6 +591,31 @@ export class GroupMembership extends EventEmitter {
   ): Promise<void> {
     if (offsets.length === 0) return
     if (this.fatal) throw this.fatal
+    if (this.pendingFatal) throw this.pendingFatal
+    const generationId = this.generationId
+    const memberId = this.memberId
+    // A membership never started commits as a standalone consumer (generation -1, no member id: a static
+    // assignment); one that joined and lost its generation must not.
+    if (this.pendingLoss !== null || (generationId < 0 && this.listener !== null))
+      throw new CommitFailedError(
+        `group ${this.groupId} cannot take this commit: this member's generation is gone (${this.pendingLoss?.reason ?? 'not in the group'}); its partitions are being reassigned`,
+      )
+    // Only a generation confirmed by SyncGroup commits, and only if it is still ours once the coordinator is
+    // known: a commit waiting out a coordinator failover must not land in a later generation that happens to
+    // have the same number (the offsets were taken for partitions we may have lost meanwhile).
+    const seq = this.generationSeq
+    const unsettled = () =>
+      this.joining || seq !== this.syncedSeq || seq !== this.generationSeq
+        ? new KafkaError(ErrorCode.REBALANCE_IN_PROGRESS, {
+            brokerMessage: `group ${this.groupId} is rebalancing: the offsets stay uncommitted and go with the next commit`,
+          })
+        : null
+    let notNow = unsettled()
+    if (notNow === null) {
+      await this.ensureCoordinator()
+      notNow = unsettled()
+    }
+    if (notNow !== null) throw notNow
     const byTopic = new Map<
       string,
       Array<{
@@ -529,8 +637,8 @@ export class GroupMembership extends EventEmitter {
     }
     const response = await this.toCoordinator(OffsetCommit, {
       groupId: this.groupId,
-      generationIdOrMemberEpoch: this.generationId,
-      memberId: this.memberId,
+      generationIdOrMemberEpoch: generationId,
+      memberId,
       groupInstanceId: this.groupInstanceId,
       topics: [...byTopic].map(([name, partitions]) => ({
         name,
@@ -541,18 +649,44 @@ export class GroupMembership extends EventEmitter {
     for (const t of response.topics) {
       for (const p of t.partitions) {
         if (p.errorCode === 0) continue
+        const cause = new KafkaError(p.errorCode, { topic: t.name, partition: p.partitionIndex })
+        const unchanged = generationId === this.generationId && memberId === this.memberId
+        if (
+          p.errorCode === ErrorCode.ILLEGAL_GENERATION &&
+          !(unchanged && !this.joining) &&
+          this.generationId >= 0 &&
+          this.pendingLoss === null
+        ) {
+          // We moved to a newer generation (or are joining one) while the commit was in flight: nothing is
+          // lost, the offsets stay uncommitted and go with the next commit, under the new generation.
+          throw new KafkaError(ErrorCode.REBALANCE_IN_PROGRESS, {
+            topic: t.name,
+            partition: p.partitionIndex,
+            brokerMessage: `the group rebalanced while a commit of generation ${generationId} was in flight; it is retried with the next commit`,
+            cause,
+          })
+        }
         if (
           p.errorCode === ErrorCode.ILLEGAL_GENERATION ||
           p.errorCode === ErrorCode.UNKNOWN_MEMBER_ID ||
           p.errorCode === ErrorCode.FENCED_INSTANCE_ID
         ) {
+          // Still the generation we committed with: it is gone, so are our partitions (the loop rejoins).
+          if (unchanged) {
+            if (p.errorCode === ErrorCode.FENCED_INSTANCE_ID) this.fenced('OffsetCommit')
+            else if (!this.stopping)
+              this.generationLost(
+                `commit: ${p.errorCode === ErrorCode.ILLEGAL_GENERATION ? 'our generation is stale' : 'the coordinator no longer knows this member'}`,
+                p.errorCode === ErrorCode.UNKNOWN_MEMBER_ID,
+              )
+          }
           throw new CommitFailedError(
-            `group ${this.groupId} rejected the commit for ${t.name}-${p.partitionIndex}: the group rebalanced and the partition may have a new owner`,
-            new KafkaError(p.errorCode, { topic: t.name, partition: p.partitionIndex }),
+            `group ${this.groupId} rejected the commit of generation ${generationId} for ${t.name}-${p.partitionIndex} (${cause.code}): this member was dropped from the group or fenced, and the partition may have a new owner`,
+            cause,
           )
         }
         if (p.errorCode === ErrorCode.REBALANCE_IN_PROGRESS) this.requestRejoin('commit during a rebalance')
-        throw new KafkaError(p.errorCode, { topic: t.name, partition: p.partitionIndex })
+        throw cause
       }
     }
   }
@@ -609,15 +743,22 @@ export class GroupMembership extends EventEmitter {
   async close(options: { leave?: boolean } = {}): Promise<void> {
     if (this.stopping && this.loop === null) return
     this.stopping = true
-    this.stopHeartbeats()
     this.wake?.()
     await this.loop?.catch(() => {})
     this.loop = null
+    // Heartbeats go on while the listener finishes in-flight work and commits, so the commit still counts.
+    // A member whose generation is gone has lost its partitions instead: their commits would fail.
     if (this.owned.length > 0 && !this.fatal) {
-      const revoked = this.owned
+      const gone = this.owned
       this.owned = []
-      await this.listener?.onRevoked(revoked)
+      try {
+        if (this.pendingLoss === null) await this.listener?.onRevoked(gone)
+        else await this.listener?.onLost(gone)
+      } finally {
+        this.stopHeartbeats()
+      }
     }
+    this.stopHeartbeats()
     // A static member stays in the group so a restart within the session timeout causes no rebalance.
     if (!this.fatal && (this.groupInstanceId === null || this.options.leaveOnClose || options.leave)) {
       await this.sendLeave('the consumer is closing').catch(() => {})
