@@ -81,6 +81,12 @@ export interface ProducerConfig<K = Buffer | string | null, V = Buffer | string 
   retryBackoff?: BackoffOptions
   /** Memory for messages not yet delivered, in bytes. Default 32 MiB. */
   bufferBytes?: number
+  /**
+   * `produce()` takes at most this many bytes in one turn of the event loop: past it, it returns false and
+   * 'drain' follows on the next turn, so a loop that produces until refused lets requests go out and
+   * responses come in while it runs. Default 1 MiB.
+   */
+  burstBytes?: number
   /** How long `send` waits for buffer space or topic metadata before failing (ms). Default 60000. */
   maxBlockMs?: number
   /** How long to wait for an unknown topic to appear in metadata before failing its messages (ms). Default 5000. */
@@ -153,6 +159,7 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> ex
   private readonly deliveryTimeoutMs: number
   private readonly retryBackoff: BackoffOptions
   private readonly bufferBytes: number
+  private readonly burstBytes: number
   private readonly maxBlockMs: number
   private readonly unknownTopicTimeoutMs: number
   private readonly partitioner: ResolvedPartitioner
@@ -168,6 +175,27 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> ex
   private bufferUsed = 0
   private readonly waiters: Waiter[] = []
   private needDrain = false
+  /** Bytes produce() took in this turn of the event loop, and whether it refused one for that reason. */
+  private burstUsed = 0
+  private burstRefused = false
+  private readonly endBurst = () => {
+    this.burstUsed = 0
+    // What the burst filled goes out before the caller is told to go on (the socket write is the next microtask).
+    if (this.drainScheduled) this.drainNow()
+    const refused = this.burstRefused
+    this.burstRefused = false
+    // Refused for the burst: go on while there is room. Refused for a full buffer: wait for half of it.
+    const room = refused ? this.bufferBytes : this.bufferBytes / 2
+    if (this.needDrain && this.waiters.length === 0 && this.bufferUsed < room) {
+      this.needDrain = false
+      queueMicrotask(this.emitDrain)
+    }
+  }
+  private readonly emitDrain = () => {
+    this.drainEventScheduled = false
+    this.emit('drain')
+  }
+  private drainEventScheduled = false
   private drainScheduled = false
   private lingerTimer: NodeJS.Timeout | null = null
   private lingerAt = 0
@@ -232,6 +260,7 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> ex
     this.deliveryTimeoutMs = config.deliveryTimeoutMs ?? 120_000
     this.retryBackoff = config.retryBackoff ?? { baseMs: 100, maxMs: 1000 }
     this.bufferBytes = config.bufferBytes ?? 32 * 1024 * 1024
+    this.burstBytes = config.burstBytes ?? 1024 * 1024
     this.maxBlockMs = config.maxBlockMs ?? 60_000
     this.unknownTopicTimeoutMs = config.unknownTopicTimeoutMs ?? 5000
     this.partitioner = resolvePartitioner(config.partitioner ?? 'default')
@@ -243,6 +272,7 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> ex
       ['flush.bytes', this.flushBytes],
       ['maxRequestBytes', this.maxRequestBytes],
       ['bufferBytes', this.bufferBytes],
+      ['burstBytes', this.burstBytes],
       ['deliveryTimeoutMs', this.deliveryTimeoutMs],
       ['requestTimeoutMs', this.requestTimeoutMs],
     ] as const) {
@@ -360,14 +390,21 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> ex
   }
 
   /**
-   * Fire and forget. Returns false, and does not take the message, when the buffer is full or the
-   * producer is closing; wait for 'drain' and offer it again. The outcome goes to `callback` when
-   * given, else to `successes()` (if returnSuccesses) and `errors()` (if returnErrors).
+   * Fire and forget. Returns false, and does not take the message, when the buffer is full, when this
+   * turn of the event loop has already taken `burstBytes`, or when the producer is closing; wait for
+   * 'drain' and offer it again. The outcome goes to `callback` when given, else to `successes()` (if
+   * returnSuccesses) and `errors()` (if returnErrors).
    */
   produce(message: ProducerMessage<K, V>, callback?: Callback): boolean {
     if (this.state === 'closing' || this.state === 'closed') return false
     if (this.connectPromise === null) {
       this.connect().catch((err) => this.emit('warning', err))
+    }
+    if (this.burstUsed >= this.burstBytes) {
+      // The event loop has not turned for a while: let the sockets work, then say 'drain'.
+      this.needDrain = true
+      this.burstRefused = true
+      return false
     }
     const queued = this.prepare(message, callback ?? null)
     if (queued === null) return true
@@ -375,6 +412,8 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> ex
       this.needDrain = true
       return false
     }
+    if (this.burstUsed === 0) setImmediate(this.endBurst)
+    this.burstUsed += queued.size
     this.accept(message, queued)
     return true
   }
@@ -660,9 +699,20 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> ex
       // Reserve now so a later produce() cannot take the space first.
       w.resolve()
     }
-    if (this.needDrain && this.waiters.length === 0 && this.bufferUsed < this.bufferBytes / 2) {
+    // Within a burst that is used up, the end of the burst says 'drain' (produce() would refuse before). Not
+    // from here: acknowledgements come in a row, and the requests they make room for go out before the caller
+    // refills the buffer.
+    if (
+      this.needDrain &&
+      this.waiters.length === 0 &&
+      this.bufferUsed < this.bufferBytes / 2 &&
+      this.burstUsed < this.burstBytes
+    ) {
       this.needDrain = false
-      this.emit('drain')
+      if (!this.drainEventScheduled) {
+        this.drainEventScheduled = true
+        setImmediate(this.emitDrain)
+      }
     }
   }
 
@@ -933,13 +983,23 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> ex
   private scheduleDrain(): void {
     if (this.drainScheduled) return
     this.drainScheduled = true
-    setImmediate(() => {
-      this.drainScheduled = false
-      this.drain()
-    })
+    setImmediate(this.runScheduledDrain)
   }
 
-  /** Send every batch that is ready, one Produce request per broker with room in its pipeline. */
+  private readonly runScheduledDrain = () => {
+    if (this.drainScheduled) this.drainNow()
+  }
+
+  /** Drain now; a drain already scheduled has nothing left to do. */
+  private drainNow(): void {
+    this.drainScheduled = false
+    this.drain()
+  }
+
+  /**
+   * Send every batch that is ready: Produce requests to each broker (one batch per partition in each, as
+   * brokers require) for as long as its connection has room in its pipeline.
+   */
   private drain(): void {
     if (this.state === 'new' || this.state === 'closed' || this.fatal || this.bumpEpochPending || this.initializing)
       return
@@ -951,21 +1011,10 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> ex
     let staleMetadata = false
     for (const states of this.partitions.values()) {
       for (const state of states) {
-        const batch = state.queue[0]
-        if (batch === undefined) continue
-        if (batch.retryAt > now) {
-          nextWake = Math.min(nextWake, batch.retryAt)
+        const wake = this.readyAt(state, now, urgent)
+        if (wake !== 0) {
+          if (wake > 0 && wake < nextWake) nextWake = wake
           continue
-        }
-        const ready = batch.closed || urgent || now - batch.createdAt >= this.lingerMs || state.queue.length > 1
-        if (!ready) {
-          nextWake = Math.min(nextWake, batch.createdAt + this.lingerMs)
-          continue
-        }
-        if (this.idempotent) {
-          if (state.inflight.length >= MAX_IDEMPOTENT_IN_FLIGHT) continue
-          // A retry goes out only once everything before it has come back, so sequences reach the broker in order.
-          if (batch.baseSequence >= 0 && state.inflight.length > 0) continue
         }
         const leader = this.cluster.leaderFor(state.topic, state.partition)
         if (leader < 0) {
@@ -981,8 +1030,34 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> ex
       }
     }
     if (staleMetadata) this.refreshMetadata()
-    for (const [leader, states] of byLeader) this.sendTo(leader, states)
+    for (const [leader, states] of byLeader) {
+      let ready = states
+      // One request takes one batch per partition: more go out while the pipeline has room.
+      while (this.sendTo(leader, ready)) {
+        ready = ready.filter((s) => this.readyAt(s, now, urgent) === 0)
+        if (ready.length === 0) break
+      }
+    }
     if (nextWake !== Number.POSITIVE_INFINITY) this.armLinger(nextWake)
+  }
+
+  /**
+   * 0 when the partition's first batch may be sent now; else when to look again (ms since the epoch), or -1 when
+   * an answer from the broker must come first (or nothing is queued).
+   */
+  private readyAt(state: PartitionState, now: number, urgent: boolean): number {
+    const batch = state.queue[0]
+    if (batch === undefined) return -1
+    if (batch.retryAt > now) return batch.retryAt
+    if (!(batch.closed || urgent || now - batch.createdAt >= this.lingerMs || state.queue.length > 1)) {
+      return batch.createdAt + this.lingerMs
+    }
+    if (this.idempotent) {
+      if (state.inflight.length >= MAX_IDEMPOTENT_IN_FLIGHT) return -1
+      // A retry goes out only once everything before it has come back, so sequences reach the broker in order.
+      if (batch.baseSequence >= 0 && state.inflight.length > 0) return -1
+    }
+    return 0
   }
 
   private connectionFor(leader: number): Connection | null {
@@ -1008,9 +1083,10 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> ex
     return null
   }
 
-  private sendTo(leader: number, states: PartitionState[]): void {
+  /** One Produce request to `leader` with the first batch of each of `states`; false when nothing was sent. */
+  private sendTo(leader: number, states: PartitionState[]): boolean {
     const connection = this.connectionFor(leader)
-    if (connection === null || !connection.writable) return
+    if (connection === null || !connection.writable) return false
     const topics = new Map<string, ProduceTopicData>()
     const batches: Batch[] = []
     let bytes = 0
@@ -1073,7 +1149,7 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> ex
       }
       topic.partitionData.push({ index: batch.partition, records: batch.prepared })
     }
-    if (batches.length === 0) return
+    if (batches.length === 0) return false
     const request: ProduceRequest = {
       transactionalId: null,
       acks: this.acks,
@@ -1116,10 +1192,12 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> ex
       )
       .finally(() => {
         this.maybeBumpEpoch()
-        this.scheduleDrain()
+        // Refill the pipeline now, ahead of whatever the callbacks above scheduled.
+        this.drainNow()
       })
     // More may be ready for this broker than one request carried.
     if (states.some((s) => s.queue.length > 0)) this.scheduleDrain()
+    return true
   }
 
   private onResponse(

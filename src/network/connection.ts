@@ -102,6 +102,11 @@ export class Connection extends EventEmitter {
   private readonly queued: Queued[] = []
   private nextCorrelationId = 0
   private out: Writer | null = null
+  /**
+   * Writers whose bytes the socket has written, for the next ticks: big request buffers are reused rather than
+   * allocated per tick (each new one is external memory, which drives V8 into full collections).
+   */
+  private readonly spareWriters: Writer[] = []
   private flushScheduled = false
   private state: 'new' | 'connecting' | 'ready' | 'closed' = 'new'
   private closeError: Error | null = null
@@ -375,7 +380,7 @@ export class Connection extends EventEmitter {
   private write(item: Queued): void {
     const correlationId = this.nextCorrelationId
     this.nextCorrelationId = correlationId === MAX_CORRELATION_ID ? 0 : correlationId + 1
-    if (this.out === null) this.out = new Writer(16 * 1024)
+    if (this.out === null) this.out = this.spareWriters.pop() ?? new Writer(16 * 1024)
     const out = this.out
     const startedAt = out.offset
     try {
@@ -424,9 +429,11 @@ export class Connection extends EventEmitter {
       this.flushScheduled = false
       const out = this.out
       if (out === null || out.offset === 0 || this.socket === null || this.state === 'closed') return
-      // The socket may hold on to the bytes until written, so the next tick starts a new buffer.
+      // The socket may hold on to the bytes until written: the Writer is reused only once it has.
       this.out = null
-      this.socket.write(out.view())
+      this.socket.write(out.view(), () => {
+        if (this.spareWriters.length < 2 && out.buf.length <= 4 * 1024 * 1024) this.spareWriters.push(out.reset())
+      })
     })
   }
 

@@ -258,6 +258,56 @@ test('produce(): false when the buffer is full, drain, and outcomes on successes
   assert.equal((await readTopic(brokers, topic)).length, total)
 })
 
+test('produce(): a loop that never yields is refused after burstBytes, goes on at the next drain, all in order', async () => {
+  const topic = await newTopic(1)
+  const producer = new Producer({ brokers, burstBytes: 64 * 1024 })
+  await producer.connect()
+  const total = 2000
+  let acked = 0
+  let failed: Error | null = null
+  let refusals = 0
+  let refusedWithRoom = 0
+  let turns = 0
+  const order: number[] = []
+  await new Promise<void>((resolve) => {
+    let sent = 0
+    const pump = () => {
+      turns++
+      while (sent < total) {
+        const i = sent
+        const ok = producer.produce({ topic, value: Buffer.alloc(1000, i % 256) }, (err) => {
+          if (err) failed ??= err
+          order.push(i)
+          if (++acked === total) resolve()
+        })
+        if (!ok) {
+          refusals++
+          if (producer.bufferedBytes < 32 * 1024 * 1024 - 2000) refusedWithRoom++
+          producer.once('drain', pump)
+          return
+        }
+        sent++
+      }
+    }
+    pump()
+  })
+  assert.equal(failed, null)
+  // ~64 messages per turn of the event loop: refused for the burst, never for a full (32 MiB) buffer.
+  assert.ok(
+    refusals >= total / 70 && refusals === refusedWithRoom,
+    `${refusals} refusals, ${refusedWithRoom} with room`,
+  )
+  assert.equal(turns, refusals + 1)
+  assert.deepEqual(
+    order,
+    Array.from({ length: total }, (_, i) => i),
+  )
+  await producer.close()
+  const records = await readTopic(brokers, topic)
+  assert.equal(records.length, total)
+  for (let i = 0; i < total; i++) assert.equal(records[i].value?.[0], i % 256)
+})
+
 test('idempotence with acks other than all, or more than 5 in flight, is refused at construction', () => {
   assert.throws(() => new Producer({ brokers, acks: 1 }), /idempotence/)
   assert.throws(() => new Producer({ brokers, maxInFlight: 6 }), /at most 5/)
