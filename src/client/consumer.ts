@@ -169,6 +169,8 @@ export class Consumer extends EventEmitter {
   private closed = false
   private closing: Promise<void> | null = null
   private pumping = false
+  /** A message settled since the commit timer last looked (the max processing interval check). */
+  private settled = false
 
   constructor(config: ConsumerConfig) {
     super()
@@ -224,7 +226,10 @@ export class Consumer extends EventEmitter {
       deadLetter,
       offsets: this.offsets,
       metrics: this.metrics,
-      onSettled: () => this.membership?.progress(),
+      // Read by the commit timer: a flag per message is cheaper than a clock read per message.
+      onSettled: () => {
+        this.settled = true
+      },
       onStop: (reason) => {
         this.emit('stopped', reason)
         this.close().catch((err) => this.emit('warning', err))
@@ -253,11 +258,19 @@ export class Consumer extends EventEmitter {
     if (this.config.blueGreen) await this.followControlTopic()
     await this.join()
     const every = this.config.commitIntervalMs ?? 5000
+    // Progress is reported at least every second, whatever the commit interval.
+    const tick = Math.min(every, 1000)
+    let sinceCommit = 0
     this.commitTimer = setInterval(() => {
       // An idle consumer is making progress too: nothing is stuck in the handler.
-      if (this.workers.pendingCount === 0) this.membership?.progress()
-      this.commit().catch(() => {})
-    }, every)
+      if (this.settled || this.workers.pendingCount === 0) this.membership?.progress()
+      this.settled = false
+      sinceCommit += tick
+      if (sinceCommit >= every) {
+        sinceCommit = 0
+        this.commit().catch(() => {})
+      }
+    }, tick)
     this.commitTimer.unref()
     if (!this.config.assignment) {
       this.refreshTimer = setInterval(() => this.checkSubscription(), this.config.subscriptionRefreshMs ?? 30_000)
