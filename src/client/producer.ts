@@ -623,7 +623,7 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> ex
         batch.bytes + queued.size > this.flushBytes ||
         (this.maxBatchMessages > 0 && batch.records.length >= this.maxBatchMessages)
       if (full) {
-        this.closeBatch(batch)
+        this.batchFull(batch)
         batch = null
       }
     }
@@ -641,9 +641,16 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> ex
       (this.flushMessages > 0 && batch.records.length >= this.flushMessages) ||
       (this.maxBatchMessages > 0 && batch.records.length >= this.maxBatchMessages)
     ) {
-      this.closeBatch(batch)
-      this.scheduleDrain()
+      this.batchFull(batch)
     }
+  }
+
+  /** A batch took what it can: close it, and have it sent. */
+  private batchFull(batch: Batch): void {
+    this.closeBatch(batch)
+    // Nothing on the wire (the first batch of a burst, say): send it now, not once the caller's loop yields.
+    if (this.inflightRequests === 0 && this.acks !== 0) this.drainNow()
+    this.scheduleDrain()
   }
 
   private closeBatch(batch: Batch): void {
