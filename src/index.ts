@@ -135,3 +135,29 @@ export {
   type RecordHeader,
 } from './protocol/record-batch.js'
 export { Writer } from './protocol/writer.js'
+// tools
+export {
+  GraphiteReporter,
+  type GraphiteReporterOptions,
+  type GraphiteReporterStats,
+} from './tools/metrics/graphite-reporter.js'
+export {
+  METRICS_ARG_OPTIONS,
+  METRICS_USAGE,
+  type MetricsFlagValues,
+  type MetricsReporting,
+  type MetricsReportingOptions,
+  metricsOptionsFromArgs,
+  startMetricsReporting,
+} from './tools/metrics/metrics-flags.js'
+export {
+  PROMETHEUS_CONTENT_TYPE,
+  type PrometheusRenderOptions,
+  type PrometheusRenderResult,
+  type PrometheusServer,
+  type PrometheusServerOptions,
+  renderPrometheus,
+  renderPrometheusResult,
+  startPrometheusServer,
+} from './tools/metrics/prometheus-exposition.js'
+export { MetricsReporterError, type Registries } from './tools/metrics/reporter-common.js'
