@@ -215,8 +215,8 @@ export class Admin {
       )
   }
 
-  /** Poll metadata until every partition of the topics has a leader. */
-  async waitForLeaders(topics: string[], timeoutMs = 30_000): Promise<void> {
+  /** Poll metadata until every partition of the topics has a leader (and there are as many as expected). */
+  async waitForLeaders(topics: string[], timeoutMs = 30_000, partitionCounts?: Map<string, number>): Promise<void> {
     this.cluster.addTopics(topics)
     const deadline = Date.now() + timeoutMs
     for (let delay = 20; ; delay = Math.min(delay * 2, 500)) {
@@ -226,7 +226,7 @@ export class Admin {
         return (
           info !== undefined &&
           info.errorCode === 0 &&
-          info.partitions.length > 0 &&
+          info.partitions.length >= (partitionCounts?.get(t) ?? 1) &&
           info.partitions.every((p) => p && p.leader >= 0)
         )
       })
@@ -317,9 +317,11 @@ export class Admin {
     })
     for (const r of response.results)
       if (r.errorCode !== 0) throw new KafkaError(r.errorCode, { brokerMessage: r.errorMessage, topic: r.name })
+    // Brokers learn of the new partitions a little after the controller answers.
     await this.waitForLeaders(
       changes.map((c) => c.topic),
       options.timeoutMs ?? 30_000,
+      new Map(changes.map((c) => [c.topic, c.count])),
     )
   }
 
