@@ -161,3 +161,11 @@ export {
   startPrometheusServer,
 } from './tools/metrics/prometheus-exposition.js'
 export { MetricsReporterError, type Registries } from './tools/metrics/reporter-common.js'
+export {
+  type LoadedConfig,
+  loadConsumerConfig,
+  loadProducerConfig,
+  type MirrorConsumerConfig,
+  type MirrorProducerConfig,
+} from './tools/mirror/client-settings.js'
+export { MirrorError, MirrorMaker, type MirrorMakerOptions } from './tools/mirror/mirror-maker.js'

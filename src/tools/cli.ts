@@ -3,6 +3,7 @@
 // with a non-zero exit and one clear line.
 import { pathToFileURL } from 'node:url'
 import { runBrokerCommand } from './broker-cli.js'
+import { runMirrorCommand } from './mirror-cli.js'
 import { runSwitchCommand } from './switch-cli.js'
 
 const USAGE = `usage: kafka-wire <command> [options]
@@ -10,6 +11,7 @@ const USAGE = `usage: kafka-wire <command> [options]
 commands:
   broker up|down|status|logs   a local Apache Kafka from Maven Central's jars (see: kafka-wire broker --help)
   switch                       move running consumer fleets to another group (blue/green; see --help)
+  mirror                       copy topics from source clusters into a destination cluster (mirror maker)
 
 options:
   -h, --help                   this text`
@@ -27,6 +29,8 @@ export async function main(argv: string[]): Promise<number> {
       return runBrokerCommand(rest)
     case 'switch':
       return runSwitchCommand(rest)
+    case 'mirror':
+      return runMirrorCommand(rest)
     default:
       process.stderr.write(`kafka-wire: unknown command "${command}" (try kafka-wire --help)\n`)
       return 2
