@@ -310,6 +310,10 @@ export class GroupMembership extends EventEmitter {
       this.stopHeartbeats()
       this.joining = true
       const joined = await this.join()
+      if (this.stopping) {
+        this.joining = false
+        return
+      }
       if (joined === null) {
         this.joining = false
         continue
@@ -727,6 +731,20 @@ export class GroupMembership extends EventEmitter {
 
   // ------------------------------------------------------------------------------------ leaving
 
+  private async leaveOutOfBand(reason: string): Promise<void> {
+    try {
+      const b = this.cluster.broker(this.coordinatorId)
+      const c = await this.cluster.pool.get(b.host, b.port, 'admin', String(this.coordinatorId))
+      await c.request(LeaveGroup, {
+        groupId: this.groupId,
+        memberId: this.memberId,
+        members: [{ memberId: this.memberId, groupInstanceId: this.groupInstanceId, reason }],
+      })
+    } catch (err) {
+      this.emit('warning', err)
+    }
+  }
+
   private async sendLeave(reason: string): Promise<void> {
     if (this.memberId === '') return
     await this.toCoordinator(LeaveGroup, {
@@ -744,7 +762,14 @@ export class GroupMembership extends EventEmitter {
     if (this.stopping && this.loop === null) return
     this.stopping = true
     this.wake?.()
-    await this.loop?.catch(() => {})
+    if (this.joining && this.memberId !== '') {
+      // A JoinGroup may wait for other members up to the rebalance timeout, and the broker answers one request
+      // of a connection at a time: leave over another connection instead of waiting behind it. The join's
+      // late answer finds the loop stopping.
+      const leaving = this.leaveOutOfBand('the consumer is closing during a rebalance')
+      await Promise.race([this.loop?.catch(() => {}), leaving])
+      this.memberId = ''
+    } else await this.loop?.catch(() => {})
     this.loop = null
     // Heartbeats go on while the listener finishes in-flight work and commits, so the commit still counts.
     // A member whose generation is gone has lost its partitions instead: their commits would fail.

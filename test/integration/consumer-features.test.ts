@@ -402,6 +402,38 @@ test('transactions written by the Java producer: read_committed sees every recor
   await c.close()
 })
 
+test('close() during a rebalance that waits for a slow member returns at once instead of after the rebalance', async () => {
+  const topic = await topicWith(1, 5)
+  const groupId = name('g-close-join')
+  let release: () => void = () => {}
+  const blocked = new Promise<void>((r) => {
+    release = r
+  })
+  let started = 0
+  // Eager: A must finish its in-flight message before it rejoins, which holds B's JoinGroup.
+  const a = consumer({
+    groupId,
+    topics: [topic],
+    assignors: ['range'],
+    handler: async () => {
+      started++
+      await blocked
+    },
+  })
+  await a.start()
+  await until(() => started === 1, 10_000, 'A to be busy')
+  const b = consumer({ groupId, topics: [topic], assignors: ['range'], handler: () => {} })
+  const joining = b.start().catch(() => {})
+  await new Promise((r) => setTimeout(r, 1500))
+  const t0 = Date.now()
+  await b.close()
+  const took = Date.now() - t0
+  release()
+  await joining
+  assert.ok(took < 5000, `close took ${took} ms`)
+  await a.close()
+})
+
 test('config errors are typed and immediate', () => {
   assert.throws(() => new Consumer({ brokers, groupId: 'g' }), ConfigError)
   assert.throws(() => new Consumer({ brokers, topics: ['t'], handler: () => {} }), ConfigError)
