@@ -169,3 +169,21 @@ export {
   type MirrorProducerConfig,
 } from './tools/mirror/client-settings.js'
 export { MirrorError, MirrorMaker, type MirrorMakerOptions } from './tools/mirror/mirror-maker.js'
+export {
+  type FramerOptions,
+  type ParseOptions,
+  parseSyslog,
+  type SdElement,
+  type SdParam,
+  SyslogFramer,
+  type SyslogMessage,
+  SyslogParseError,
+} from './tools/syslog/parse.js'
+export { encodeLogLine, type LogLine, LogLineEncoder, type LogLineTag } from './tools/syslog/protobuf.js'
+export {
+  type ListenAddress,
+  SyslogServer,
+  type SyslogServerConfig,
+  SyslogServerError,
+  type SyslogSink,
+} from './tools/syslog/server.js'

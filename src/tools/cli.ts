@@ -5,12 +5,14 @@ import { pathToFileURL } from 'node:url'
 import { runBrokerCommand } from './broker-cli.js'
 import { runMirrorCommand } from './mirror-cli.js'
 import { runSwitchCommand } from './switch-cli.js'
+import { runSyslogCommand } from './syslog-cli.js'
 
 const USAGE = `usage: kafka-wire <command> [options]
 
 commands:
   broker up|down|status|logs   a local Apache Kafka from Maven Central's jars (see: kafka-wire broker --help)
   switch                       move running consumer fleets to another group (blue/green; see --help)
+  syslog                       a syslog server (TCP/UDP, RFC 3164/5424) producing each line to a topic
   mirror                       copy topics from source clusters into a destination cluster (mirror maker)
 
 options:
@@ -29,6 +31,8 @@ export async function main(argv: string[]): Promise<number> {
       return runBrokerCommand(rest)
     case 'switch':
       return runSwitchCommand(rest)
+    case 'syslog':
+      return runSyslogCommand(rest)
     case 'mirror':
       return runMirrorCommand(rest)
     default:
