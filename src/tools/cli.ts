@@ -3,9 +3,14 @@
 // with a non-zero exit and one clear line.
 import { pathToFileURL } from 'node:url'
 import { runBrokerCommand } from './broker-cli.js'
+import { runConsumeCommand } from './consume-cli.js'
+import { runGroupsCommand } from './groups-cli.js'
 import { runMirrorCommand } from './mirror-cli.js'
+import { runPerfCommand } from './perf-cli.js'
+import { runProduceCommand } from './produce-cli.js'
 import { runSwitchCommand } from './switch-cli.js'
 import { runSyslogCommand } from './syslog-cli.js'
+import { runTopicsCommand } from './topics-cli.js'
 
 const USAGE = `usage: kafka-wire <command> [options]
 
@@ -14,6 +19,13 @@ commands:
   switch                       move running consumer fleets to another group (blue/green; see --help)
   syslog                       a syslog server (TCP/UDP, RFC 3164/5424) producing each line to a topic
   mirror                       copy topics from source clusters into a destination cluster (mirror maker)
+  produce                      send stdin's lines (or a file's) as messages
+  consume                      print messages, as text or JSON lines, in a group or from chosen partitions
+  topics                       list, describe, create, delete topics; alter configs; add partitions
+  groups                       list, describe (lag), delete consumer groups; reset their offsets
+  perf produce|consume         load tests with throughput and latency percentiles
+
+Each command and subcommand takes --help. --brokers defaults to $KAFKA_BROKERS.
 
 options:
   -h, --help                   this text`
@@ -35,6 +47,16 @@ export async function main(argv: string[]): Promise<number> {
       return runSyslogCommand(rest)
     case 'mirror':
       return runMirrorCommand(rest)
+    case 'produce':
+      return runProduceCommand(rest)
+    case 'consume':
+      return runConsumeCommand(rest)
+    case 'topics':
+      return runTopicsCommand(rest)
+    case 'groups':
+      return runGroupsCommand(rest)
+    case 'perf':
+      return runPerfCommand(rest)
     default:
       process.stderr.write(`kafka-wire: unknown command "${command}" (try kafka-wire --help)\n`)
       return 2
