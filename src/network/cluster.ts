@@ -48,33 +48,24 @@ export interface ClusterOptions extends PoolOptions {
 export function connectionOptionsOf(
   config: Omit<ClusterOptions, 'bootstrap'>,
 ): Omit<ClusterOptions, 'bootstrap' | 'maxInFlight'> {
-  const {
-    clientId,
-    tls,
-    sasl,
-    connectTimeoutMs,
-    requestTimeoutMs,
-    maxFrameBytes,
-    authenticate,
-    reconnectBackoff,
-    idleTimeoutMs,
-    metadataMaxAgeMs,
-    allowAutoTopicCreation,
-  } = config
-  return {
-    clientId,
-    tls,
-    sasl,
-    connectTimeoutMs,
-    requestTimeoutMs,
-    maxFrameBytes,
-    authenticate,
-    reconnectBackoff,
-    idleTimeoutMs,
-    metadataMaxAgeMs,
-    allowAutoTopicCreation,
-  }
+  const out: Record<string, unknown> = {}
+  for (const k of CONNECTION_KEYS) if (config[k] !== undefined) out[k] = config[k]
+  return out as Omit<ClusterOptions, 'bootstrap' | 'maxInFlight'>
 }
+
+const CONNECTION_KEYS = [
+  'clientId',
+  'tls',
+  'sasl',
+  'connectTimeoutMs',
+  'requestTimeoutMs',
+  'maxFrameBytes',
+  'authenticate',
+  'reconnectBackoff',
+  'idleTimeoutMs',
+  'metadataMaxAgeMs',
+  'allowAutoTopicCreation',
+] as const satisfies ReadonlyArray<keyof Omit<ClusterOptions, 'bootstrap' | 'maxInFlight'>>
 
 export function parseBrokerList(list: string | string[]): Array<{ host: string; port: number }> {
   const items = (Array.isArray(list) ? list : list.split(',')).map((s) => s.trim()).filter((s) => s.length > 0)

@@ -1,6 +1,7 @@
 // Reads a whole topic back with raw Fetch requests and our record-batch decoder: how integration
 // tests check what a producer (ours, kcat's, Java's) really wrote. Not the consumer: no groups, no
 // offsets committed, just "what is in the log".
+import type { Admin } from '../../src/client/admin.js'
 import { Cluster } from '../../src/network/cluster.js'
 import { Fetch } from '../../src/protocol/fetch.js'
 import { ListOffsets } from '../../src/protocol/list-offsets.js'
@@ -81,4 +82,15 @@ export async function readTopic(brokers: string, topic: string): Promise<ReadRec
   } finally {
     cluster.close()
   }
+}
+
+/** A group's committed offset of each partition of `topic` (-1n where it has none). */
+export async function committedOffsets(
+  admin: Admin,
+  groupId: string,
+  topic: string,
+  partitions: number,
+): Promise<bigint[]> {
+  const found = new Map((await admin.groupOffsets(groupId, [topic])).map((o) => [o.partition, o.offset]))
+  return Array.from({ length: partitions }, (_, p) => found.get(p) ?? -1n)
 }

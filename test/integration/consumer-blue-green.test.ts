@@ -5,12 +5,10 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { test } from 'uvu'
 import { Admin } from '../../src/client/admin.js'
-import { rangeAssignor } from '../../src/client/assignors.js'
 import { decodeSwitchRequest, requestSwitch, SwitchRequestError } from '../../src/client/blue-green.js'
 import { Consumer } from '../../src/client/consumer.js'
-import { GroupMembership } from '../../src/client/group-membership.js'
 import { Producer } from '../../src/client/producer.js'
-import { endOffsets } from '../helpers/read-topic.js'
+import { committedOffsets, endOffsets } from '../helpers/read-topic.js'
 
 const brokers: string = process.env.KAFKA_BROKERS ?? ''
 if (!brokers) throw new Error('KAFKA_BROKERS is not set: run through npm test, or point it at a cluster')
@@ -30,18 +28,6 @@ async function until(check: () => boolean, ms: number, what: string): Promise<vo
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise((r) => setTimeout(r, 50))
   }
-}
-
-async function committed(groupId: string, topic: string, partitions: number): Promise<bigint[]> {
-  const m = new GroupMembership({
-    cluster: admin.cluster,
-    groupId,
-    assignors: [rangeAssignor as never],
-    subscription: () => [],
-  })
-  const tps = Array.from({ length: partitions }, (_, partition) => ({ topic, partition }))
-  const found = await m.committed(tps)
-  return tps.map((tp) => found.get(`${tp.topic}\u0000${tp.partition}`) ?? -1n)
 }
 
 test.after(async () => {
@@ -138,8 +124,8 @@ test('two fleets of 2 consumers swap groups under load: each moves once, nothing
   await Promise.all(consumers.map((c) => c.close()))
 
   // The groups' committed offsets are the ends: the fleets resumed from each other's commits.
-  assert.deepEqual(await committed(groupA, topicA, 3), await endOffsets(admin.cluster, topicA))
-  assert.deepEqual(await committed(groupB, topicB, 3), await endOffsets(admin.cluster, topicB))
+  assert.deepEqual(await committedOffsets(admin, groupA, topicA, 3), await endOffsets(admin.cluster, topicA))
+  assert.deepEqual(await committedOffsets(admin, groupB, topicB, 3), await endOffsets(admin.cluster, topicB))
 })
 
 test('kafka-wire switch (the CLI) moves a running consumer to another group and subscription', async () => {

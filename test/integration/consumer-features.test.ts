@@ -17,7 +17,7 @@ import type { TopicPartitionOffset } from '../../src/client/offset-tracker.js'
 import { Producer } from '../../src/client/producer.js'
 import { WorkerError } from '../../src/client/worker-manager.js'
 import { runJavaTool } from '../helpers/java-tools.js'
-import { endOffsets, readTopic } from '../helpers/read-topic.js'
+import { committedOffsets, endOffsets, readTopic } from '../helpers/read-topic.js'
 
 const brokers: string = process.env.KAFKA_BROKERS ?? ''
 if (!brokers) throw new Error('KAFKA_BROKERS is not set: run through npm test, or point it at a cluster')
@@ -168,7 +168,7 @@ test('seek: to an offset, to earliest, to a timestamp, and the commit follows th
   await c.seek(topic, 0, 50n)
   await until(() => values.length >= 55, 10_000, 'the seek back to 50')
   await c.commit()
-  const committed = await fetchCommitted(groupId, topic, 1)
+  const committed = await committedOffsets(admin, groupId, topic, 1)
   assert.equal(committed[0], 105n)
 
   await assert.rejects(
@@ -178,20 +178,6 @@ test('seek: to an offset, to earliest, to a timestamp, and the commit follows th
   await assert.rejects(c.seek(topic, 0, -1n), ConfigError)
   await c.close()
 })
-
-async function fetchCommitted(groupId: string, topic: string, partitions: number): Promise<bigint[]> {
-  const { GroupMembership } = await import('../../src/client/group-membership.js')
-  const { rangeAssignor } = await import('../../src/client/assignors.js')
-  const m = new GroupMembership({
-    cluster: admin.cluster,
-    groupId,
-    assignors: [rangeAssignor as never],
-    subscription: () => [],
-  })
-  const tps = Array.from({ length: partitions }, (_, partition) => ({ topic, partition }))
-  const found = await m.committed(tps)
-  return tps.map((tp) => found.get(`${tp.topic}\u0000${tp.partition}`) ?? -1n)
-}
 
 test('dead-letter topic: the failed message goes there with its key, value, headers, timestamp and the error; processing goes on', async () => {
   const topic = await topicWith(1, 20)
@@ -213,7 +199,7 @@ test('dead-letter topic: the failed message goes there with its key, value, head
   await c.start()
   await until(() => done.length === 19, 20_000, 'the other 19 messages')
   await c.commit()
-  const committed = await fetchCommitted(groupId, topic, 1)
+  const committed = await committedOffsets(admin, groupId, topic, 1)
   assert.equal(committed[0], 20n, 'the dead-lettered message counts as finished')
   await c.close()
 
@@ -252,7 +238,7 @@ test("failure decisions against the broker: 'skip-commit-and-stop' stops below t
   await c1.start()
   await until(() => stopped.length === 1, 20_000, 'the stop')
   await c1.close()
-  assert.equal((await fetchCommitted(g1, topic, 1))[0], 12n, 'committed up to the failed message, not past it')
+  assert.equal((await committedOffsets(admin, g1, topic, 1))[0], 12n, 'committed up to the failed message, not past it')
 
   const g2 = name('g-continue')
   let handled = 0
@@ -269,7 +255,7 @@ test("failure decisions against the broker: 'skip-commit-and-stop' stops below t
   await c2.start()
   await until(() => handled === 30, 20_000, 'all 30')
   await c2.close()
-  assert.equal((await fetchCommitted(g2, topic, 1))[0], 30n)
+  assert.equal((await committedOffsets(admin, g2, topic, 1))[0], 30n)
   const reason = stopped[0] as { error?: unknown; source?: string }
   assert.ok(reason.error instanceof Error, 'the stop reason carries the error')
   assert.ok(!(reason.error instanceof WorkerError) || reason.error.code !== 'ERR_DECISION')
@@ -315,7 +301,7 @@ test('a custom OffsetStore: offsets are loaded from it and committed to it, and 
   assert.ok(commits.length > 0)
   assert.equal(stored.get(`${topic}/0`), ends[0])
   assert.equal(stored.get(`${topic}/1`), ends[1])
-  assert.deepEqual(await fetchCommitted(groupId, topic, 2), [-1n, -1n], 'nothing was committed to Kafka')
+  assert.deepEqual(await committedOffsets(admin, groupId, topic, 2), [-1n, -1n], 'nothing was committed to Kafka')
 })
 
 test('metrics: consumed messages, commits, committed offset and lag per partition', async () => {
@@ -363,7 +349,7 @@ test('messages(): a simple loop over a static assignment, committing what the lo
   }
   await c.commit()
   // The 10th was not finished (the loop left before asking for the next one).
-  assert.equal((await fetchCommitted(groupId, topic, 2))[1], 9n)
+  assert.equal((await committedOffsets(admin, groupId, topic, 2))[1], 9n)
   await c.close()
 })
 
@@ -398,7 +384,7 @@ test('transactions written by the Java producer: read_committed sees every recor
   await c.start()
   await until(() => handled === 200, 20_000, 'the 200 committed records')
   await c.commit()
-  assert.equal((await fetchCommitted(groupId, topic, 1))[0], end, 'committed at the end, past the last marker')
+  assert.equal((await committedOffsets(admin, groupId, topic, 1))[0], end, 'committed at the end, past the last marker')
   await c.close()
 })
 
