@@ -31,7 +31,8 @@ options:
   --from-beginning          start at the earliest offset (with a group: when it has no committed offset)
   --offset N                start at offset N of each partition (needs --partitions)
   --from-timestamp T        start at the first message at or after T: ms since the epoch or ISO-8601
-                            (with a group: for each partition the first time it is assigned)
+                            (with a group: its committed offsets are reset to T first, as groups reset-offsets
+                            --to-datetime --execute does; the group must have no active members)
                             default start: the group's committed offset, else the end (new messages only)
   --max-messages N          stop after N messages
   --timeout-ms MS           stop after MS without a message
@@ -92,6 +93,10 @@ export async function runConsumeCommand(argv: string[]): Promise<number> {
       for (const p of partitions ?? [])
         if (!infos[0].partitions.some((x) => x.partition === p))
           throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, { topic: topics[0], partition: p })
+      // A group starts at a timestamp through its committed offsets: set before joining, they hold for every
+      // partition, whichever member gets it.
+      if (groupId !== undefined && typeof start === 'object')
+        for (const topic of topics) await admin.resetGroupOffsets(groupId, topic, start, { partitions })
     } finally {
       admin.close()
     }
@@ -124,13 +129,13 @@ export async function runConsumeCommand(argv: string[]): Promise<number> {
     const onStdoutError = (err: NodeJS.ErrnoException) => stop(err.code === 'EPIPE' ? 'stdout closed' : errorLine(err))
     process.stdout.on('error', onStdoutError)
 
-    // Partitions of a group still to be moved to --from-timestamp: their messages are skipped until then.
-    const seeking = new Set<string>()
-    const seeked = new Set<string>()
     const assignment: AssignedPartition[] | undefined = partitions?.map((partition) => ({
       topic: topics[0],
       partition,
-      offset: start ?? (groupId === undefined ? 'latest' : undefined),
+      offset:
+        groupId !== undefined && typeof start === 'object'
+          ? undefined
+          : (start ?? (groupId === undefined ? 'latest' : undefined)),
     }))
     const consumer = new Consumer({
       brokers,
@@ -146,7 +151,6 @@ export async function runConsumeCommand(argv: string[]): Promise<number> {
       revokeMode: 'abandon',
       handler: (m) => {
         if (stopping) return new Promise<void>(() => {})
-        if (seeking.has(`${m.topic}:${m.partition}`)) return
         lastActivity = Date.now()
         const ok = process.stdout.write(format1(m))
         printed++
@@ -154,21 +158,6 @@ export async function runConsumeCommand(argv: string[]): Promise<number> {
         if (!ok && !stopping) return new Promise<void>((resolve) => process.stdout.once('drain', resolve))
       },
     })
-    if (groupId !== undefined && assignment === undefined && typeof start === 'object') {
-      const target = start
-      consumer.on('assigned', (tps: Array<{ topic: string; partition: number }>) => {
-        for (const tp of tps) {
-          const key = `${tp.topic}:${tp.partition}`
-          if (seeked.has(key)) continue
-          seeked.add(key)
-          seeking.add(key)
-          consumer
-            .seek(tp.topic, tp.partition, target)
-            .catch((err) => process.stderr.write(`kafka-wire consume: ${errorLine(err)}\n`))
-            .finally(() => seeking.delete(key))
-        }
-      })
-    }
     let failure: unknown = null
     consumer.on('stopped', (reason: { error?: unknown }) => {
       failure = reason?.error ?? new Error('the consumer stopped')

@@ -188,6 +188,33 @@ test('produce and consume: keys, headers, JSON lines, static partitions and a gr
     '1500',
   ])
   assert.deepEqual(group.stdout.trim().split('\n').sort(), lines.map((l) => l.split('|')[1]).sort())
+  // From a timestamp in a new group: the group's offsets are set there first, then it reads from them.
+  const since = new Date(Date.now() - 10 * 60_000).toISOString()
+  const fromTime = await ok([
+    'consume',
+    '--topic',
+    topic,
+    '--group',
+    `${topic}-t`,
+    '--from-timestamp',
+    since,
+    '--max-messages',
+    '4',
+  ])
+  assert.equal(fromTime.stdout.trim().split('\n').length, 4)
+  // A timestamp after every message: nothing to read, the idle timeout ends it.
+  const future = await ok([
+    'consume',
+    '--topic',
+    topic,
+    '--partitions',
+    '0,1',
+    '--from-timestamp',
+    String(Date.now() + 60_000),
+    '--timeout-ms',
+    '500',
+  ])
+  assert.equal(future.stdout, '')
 })
 
 test('topics: create, describe, list, alter, add partitions, delete', async () => {
@@ -252,6 +279,8 @@ test('groups: describe shows committed, end and lag; reset-offsets dry run and e
     '4',
   ])
   assert.equal(first.stdout, 'm0\nm1\nm2\nm3\n')
+  const tail = await ok(['consume', '--topic', topic, '--partitions', '0', '--offset', '8', '--timeout-ms', '500'])
+  assert.equal(tail.stdout, 'm8\nm9\n')
 
   const describe = async () => {
     const d = JSON.parse((await ok(['groups', 'describe', groupId, '--json'])).stdout)
