@@ -523,12 +523,18 @@ export class Fetcher extends EventEmitter {
       const part = r.topics[0]?.partitions[0]
       if (!part) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, { topic: s.topic, partition: s.partition })
       if (part.errorCode !== 0) throw new KafkaError(part.errorCode, { topic: s.topic, partition: s.partition })
-      if (this.partitions.get(key(s.topic, s.partition)) !== s) return
+      // Unassigned, or moved by a seek, while the offset was looked up: the seek wins.
+      if (this.partitions.get(key(s.topic, s.partition)) !== s || s.position !== from) return
       s.position = part.offset
       clearBuffered(s)
       this.emit('offset-reset', { topic: s.topic, partition: s.partition, from, to: part.offset, policy, reason: why })
     }
     const loop = (n: number): void => {
+      if (s.position !== from) {
+        s.resetting = false
+        this.schedule()
+        return
+      }
       attempt().then(
         () => {
           s.resetting = false

@@ -179,6 +179,24 @@ test('seek: to an offset, to earliest, to a timestamp, and the commit follows th
   await c.close()
 })
 
+test('a seek on assignment wins over the reset policy still looking up where to start', async () => {
+  const topic = await topicWith(1, 20)
+  const offsets: bigint[] = []
+  const c = consumer({
+    groupId: name('g-seek-assign'),
+    topics: [topic],
+    autoOffsetReset: 'latest',
+    handler: (m) => void offsets.push(m.offset),
+  })
+  c.on('assigned', (tps: Array<{ topic: string; partition: number }>) => {
+    for (const tp of tps) c.seek(tp.topic, tp.partition, 3n).catch(() => {})
+  })
+  await c.start()
+  await until(() => offsets.length >= 17, 10_000, 'the messages from offset 3')
+  assert.equal(offsets[0], 3n)
+  await c.close()
+})
+
 test('dead-letter topic: the failed message goes there with its key, value, headers, timestamp and the error; processing goes on', async () => {
   const topic = await topicWith(1, 20)
   const dlq = await topicWith(1, 0, 'dlq')
