@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { backoffDelay } from '../network/backoff.js'
 import type { Cluster } from '../network/cluster.js'
-import { ErrorCode, KafkaError, needsMetadataRefresh } from '../protocol/error-codes.js'
+import { ErrorCode, isFatal, KafkaError, needsMetadataRefresh } from '../protocol/error-codes.js'
 import { KafkaWireError } from '../protocol/errors.js'
 import { Fetch, type FetchPartitionData, type FetchRequest } from '../protocol/fetch.js'
 import { ListOffsets } from '../protocol/list-offsets.js'
@@ -56,7 +56,10 @@ export interface FetcherOptions {
   metrics?: MetricsRegistry
 }
 
-/** The fetcher could not go on for a partition (no reset policy, corrupt data). */
+/**
+ * The fetcher could not go on for a partition: no reset policy (ERR_NO_OFFSET), corrupt data (ERR_FETCH_CORRUPT),
+ * or a fatal broker error such as TOPIC_AUTHORIZATION_FAILED (its name is the code, the KafkaError the cause).
+ */
 export class FetchError extends KafkaWireError {}
 
 interface PartitionState {
@@ -132,6 +135,8 @@ export class Fetcher extends EventEmitter {
   private scheduled = false
   private closed = false
   private failures = 0
+  /** Partitions whose last fetch returned an error: not fetched again before `until` (ms since epoch). */
+  private readonly retryAfter = new Map<PartitionState, { until: number; attempts: number }>()
   private order: PartitionState[] = []
   private cursor = 0
   /** Scratch array of decodeNext. */
@@ -194,6 +199,7 @@ export class Fetcher extends EventEmitter {
     this.partitions.delete(key(topic, partition))
     this.order = this.order.filter((s) => s !== state)
     clearBuffered(state)
+    this.retryAfter.delete(state)
   }
 
   pause(topic: string, partition: number): void {
@@ -216,6 +222,7 @@ export class Fetcher extends EventEmitter {
     s.position = offset
     clearBuffered(s)
     s.failed = false
+    this.retryAfter.delete(s)
     this.schedule()
   }
 
@@ -343,6 +350,7 @@ export class Fetcher extends EventEmitter {
     this.closed = true
     this.partitions.clear()
     this.order = []
+    this.retryAfter.clear()
   }
 
   // ------------------------------------------------------------------------------------ fetching
@@ -362,6 +370,7 @@ export class Fetcher extends EventEmitter {
     let staleMetadata = false
     for (const s of this.order) {
       if (s.paused || s.failed || s.resetting || s.position === null) continue
+      if (this.retryAfter.size > 0 && (this.retryAfter.get(s)?.until ?? 0) > Date.now()) continue
       if (s.bufferedBytes >= this.options.reservoirBytes) continue
       const leader = this.cluster.leaderFor(s.topic, s.partition)
       if (leader < 0) {
@@ -458,10 +467,10 @@ export class Fetcher extends EventEmitter {
       return
     }
     if (code !== 0) {
-      if (needsMetadataRefresh(code) || code === ErrorCode.UNKNOWN_LEADER_EPOCH) this.refreshMetadata()
-      else this.emit('warning', new KafkaError(code, { topic: s.topic, partition: s.partition }))
+      this.partitionFailed(s, code)
       return
     }
+    if (this.retryAfter.size > 0) this.retryAfter.delete(s)
     if (p.highWatermark >= 0n) s.highWatermark = p.highWatermark
     const records = p.records
     if (records === null || records.length === 0) return
@@ -490,6 +499,35 @@ export class Fetcher extends EventEmitter {
     s.bufferedBytes += scan.end
     s.position = scan.nextOffset
     this.emit('records')
+  }
+
+  /**
+   * A partition error in a fetch response. A fatal one (authorization...) stops the partition ('partition-error')
+   * until a seek; the others hold the partition back with a growing backoff, so a partition that keeps failing is
+   * not fetched again in a loop as fast as the broker answers: a stale leader (NOT_LEADER_OR_FOLLOWER,
+   * FENCED_LEADER_EPOCH...) is asked again once the metadata refresh it triggers had time to land.
+   */
+  private partitionFailed(s: PartitionState, code: number): void {
+    const error = new KafkaError(code, { topic: s.topic, partition: s.partition })
+    if (isFatal(code)) {
+      s.failed = true
+      this.retryAfter.delete(s)
+      this.emit(
+        'partition-error',
+        new FetchError(error.code, `${s.topic}-${s.partition} at ${s.position}: ${error.message}`, {
+          topic: s.topic,
+          partition: s.partition,
+          cause: error,
+        }),
+      )
+      return
+    }
+    if (needsMetadataRefresh(code) || code === ErrorCode.UNKNOWN_LEADER_EPOCH) this.refreshMetadata()
+    else this.emit('warning', error)
+    const attempts = this.retryAfter.get(s)?.attempts ?? 0
+    const delay = backoffDelay(attempts, { baseMs: 50, maxMs: 2000 })
+    this.retryAfter.set(s, { until: Date.now() + delay, attempts: attempts + 1 })
+    setTimeout(() => this.schedule(), delay + 1).unref()
   }
 
   /** Resolve a position by the reset policy (ListOffsets), once, and report it. */
