@@ -133,8 +133,9 @@ function toRegExp(p: RegExp | string, what: string): RegExp {
  * worker manager running the handler with ordering, retries and failure policies, and an offset
  * tracker whose committed offset per partition is the lowest one not yet finished.
  *
- * Events: 'assigned', 'revoked', 'lost' (partitions), 'commit' (offsets), 'commit-failed' (error),
- * 'offset-reset', 'partition-error', 'stopped' (reason), 'switching' / 'switched' (blue/green), 'warning'.
+ * Events: 'assigned', 'revoked', 'lost' (partitions), 'rebalancing' (reason), 'commit' (offsets), 'commit-failed'
+ * (error), 'heartbeat-stalled' / 'processing-stalled' (ms), 'offset-reset', 'partition-error', 'stopped' (reason),
+ * 'switching' / 'switched' (blue/green), 'warning'.
  */
 export class Consumer extends EventEmitter {
   readonly cluster: Cluster
@@ -301,6 +302,11 @@ export class Consumer extends EventEmitter {
       })
       this.membership.on('warning', (e) => this.emit('warning', e))
       this.membership.on('heartbeat-stalled', (ms) => this.emit('heartbeat-stalled', ms))
+      this.membership.on('processing-stalled', (ms) => this.emit('processing-stalled', ms))
+      this.membership.on('rebalancing', (reason) => {
+        this.m.rebalances.inc()
+        this.emit('rebalancing', reason)
+      })
       // Fenced or otherwise fatal: the membership stopped and dropped its partitions; the consumer stops too.
       this.membership.on('fatal', (e) => {
         this.emit('stopped', { error: e })
@@ -312,7 +318,9 @@ export class Consumer extends EventEmitter {
       await this.onAssigned(this.config.assignment)
       return
     }
-    if (this.subscription.whitelist || this.subscription.blacklist) await this.cluster.refresh()
+    // The partition counts recorded at the join must be real ones, or the first subscription check sees a change.
+    if (this.subscription.topics) this.cluster.addTopics(this.subscription.topics)
+    await this.cluster.refresh()
     await this.membership!.start({
       onAssigned: (tps) => this.onAssigned(tps),
       onRevoked: (tps) => this.onRevoked(tps),
@@ -335,10 +343,7 @@ export class Consumer extends EventEmitter {
       }
       names.sort()
     }
-    if (joining) {
-      this.joinedTopics = new Map(names.map((n) => [n, this.cluster.topics.get(n)?.partitions.length ?? 0]))
-      this.m.rebalances.inc()
-    }
+    if (joining) this.joinedTopics = new Map(names.map((n) => [n, this.cluster.topics.get(n)?.partitions.length ?? 0]))
     return names
   }
 

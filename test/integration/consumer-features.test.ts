@@ -130,6 +130,18 @@ test('a whitelist subscribes to matching topics and picks up a new one; a blackl
   await black.close()
 })
 
+test('an unchanged subscription causes no rebalance at the subscription checks', async () => {
+  const topic = await topicWith(3, 0)
+  const c = consumer({ groupId: name('g-stable'), topics: [topic], subscriptionRefreshMs: 200, handler: () => {} })
+  let assignedEvents = 0
+  c.on('assigned', () => assignedEvents++)
+  await c.start()
+  await new Promise((r) => setTimeout(r, 1500))
+  assert.equal((c.metrics.snapshot()['consumer.rebalances'] as { count: number }).count, 1)
+  assert.equal(assignedEvents, 1)
+  await c.close()
+})
+
 test('seek: to an offset, to earliest, to a timestamp, and the commit follows the new position', async () => {
   const topic = await topicWith(1, 100)
   const groupId = name('g-seek')
