@@ -274,7 +274,9 @@ export class MirrorMaker extends EventEmitter {
 
   private fail(error: unknown): void {
     if (this.failure !== null || this.state === 'stopped') return
-    if (this.state === 'stopping' && error === undefined) return
+    // A requested stop cuts short what waits for a destination topic: that is no failure.
+    const stopped = error instanceof MirrorError && error.code === 'ERR_MIRROR_STOPPED'
+    if (this.state === 'stopping' && (error === undefined || stopped)) return
     this.failure =
       error instanceof Error ? error : new MirrorError('ERR_MIRROR_STOPPED', `a source consumer stopped: ${error}`)
     this.emit('failed', this.failure)
