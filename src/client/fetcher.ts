@@ -428,52 +428,56 @@ export class Fetcher extends EventEmitter {
       rackId: this.options.rackId ?? '',
     }
     const sent = new Map(states.map((s) => [key(s.topic, s.partition), s.position]))
-    const started = this.m !== null ? performance.now() : 0
-    this.cluster
-      .connection(leader, 'fetch')
-      .then((c) => c.request(Fetch, request, { timeoutMs: this.options.maxWaitMs + 30_000 }))
-      .then((response) => {
-        this.failures = 0
-        if (this.m !== null) this.m.latency.update(performance.now() - started)
-        if (response.errorCode !== 0) throw new KafkaError(response.errorCode)
-        for (const t of response.responses) {
-          const topic = t.topic || this.cluster.topicNamesById.get(t.topicId) || ''
-          for (const p of t.partitions) {
-            const s = this.partitions.get(key(topic, p.partitionIndex))
-            // Unassigned or moved (seek) while the fetch was out: its data is stale.
-            if (!s || s.position !== sent.get(key(topic, p.partitionIndex))) continue
-            this.onPartition(s, p)
-          }
-        }
-      })
-      .catch((err) => {
-        if (this.closed) return
-        this.emit('warning', err)
-        this.refreshMetadata()
-        return new Promise<void>((resolve) =>
-          setTimeout(resolve, backoffDelay(this.failures++, { baseMs: 50, maxMs: 2000 })).unref(),
-        )
-      })
-      .finally(() => {
-        this.inflight.delete(leader)
-        this.schedule()
-      })
+    this.fetchOnce(leader, request, sent).catch(() => {})
   }
 
-  private onPartition(s: PartitionState, p: FetchPartitionData): void {
+  private async fetchOnce(leader: number, request: FetchRequest, sent: Map<string, bigint | null>): Promise<void> {
+    const started = this.m !== null ? performance.now() : 0
+    let buffered = false
+    try {
+      const c = await this.cluster.connection(leader, 'fetch')
+      const response = await c.request(Fetch, request, { timeoutMs: this.options.maxWaitMs + 30_000 })
+      this.failures = 0
+      if (this.m !== null) this.m.latency.update(performance.now() - started)
+      if (response.errorCode !== 0) throw new KafkaError(response.errorCode)
+      for (const t of response.responses) {
+        const topic = t.topic || this.cluster.topicNamesById.get(t.topicId) || ''
+        for (const p of t.partitions) {
+          const s = this.partitions.get(key(topic, p.partitionIndex))
+          // Unassigned or moved (seek) while the fetch was out: its data is stale.
+          if (!s || s.position !== sent.get(key(topic, p.partitionIndex))) continue
+          if (this.onPartition(s, p)) buffered = true
+        }
+      }
+    } catch (err) {
+      if (this.closed) return
+      this.emit('warning', err)
+      this.refreshMetadata()
+      await new Promise<void>((resolve) =>
+        setTimeout(resolve, backoffDelay(this.failures++, { baseMs: 50, maxMs: 2000 })).unref(),
+      )
+    }
+    this.inflight.delete(leader)
+    // The next fetch goes out before the handlers run on this one's messages, so the round trip overlaps them.
+    this.fetchReady()
+    if (buffered) this.emit('records')
+  }
+
+  /** Takes a partition's part of a fetch response; true when it buffered new batches. */
+  private onPartition(s: PartitionState, p: FetchPartitionData): boolean {
     const code = p.errorCode
     if (code === ErrorCode.OFFSET_OUT_OF_RANGE) {
       this.reset(s, `offset ${s.position} is out of range`)
-      return
+      return false
     }
     if (code !== 0) {
       this.partitionFailed(s, code)
-      return
+      return false
     }
     if (this.retryAfter.size > 0) this.retryAfter.delete(s)
     if (p.highWatermark >= 0n) s.highWatermark = p.highWatermark
     const records = p.records
-    if (records === null || records.length === 0) return
+    if (records === null || records.length === 0) return false
     this.m?.bytes.mark(records.length)
     // Only the batch headers are read here (where the complete batches end, the next offset to fetch); the
     // records are decoded batch by batch as drainTo hands them out.
@@ -482,10 +486,10 @@ export class Fetcher extends EventEmitter {
       scan = scanRecordBatches(records, s.decode)
     } catch (err) {
       this.corrupt(s, err)
-      return
+      return false
     }
     const from = s.position!
-    if (scan === null || scan.nextOffset <= from) return
+    if (scan === null || scan.nextOffset <= from) return false
     const aborted = this.options.isolationLevel === 'read_committed' ? sortedAborted(p) : null
     s.chunks.push({
       buf: records,
@@ -498,7 +502,7 @@ export class Fetcher extends EventEmitter {
     })
     s.bufferedBytes += scan.end
     s.position = scan.nextOffset
-    this.emit('records')
+    return true
   }
 
   /**
