@@ -3,6 +3,7 @@
 // offsets committed, just "what is in the log".
 import type { Admin } from '../../src/client/admin.js'
 import { Cluster } from '../../src/network/cluster.js'
+import { ErrorCode, KafkaError } from '../../src/protocol/error-codes.js'
 import { Fetch } from '../../src/protocol/fetch.js'
 import { ListOffsets } from '../../src/protocol/list-offsets.js'
 import { decodeRecordBatches, type KafkaRecord } from '../../src/protocol/record-batch.js'
@@ -11,25 +12,36 @@ export interface ReadRecord extends KafkaRecord {
   partition: number
 }
 
-/** The latest offset (high watermark) of each partition of `topic`. */
+/**
+ * The latest offset (high watermark) of each partition of `topic`. A topic just created may not have its leaders
+ * known everywhere yet: retriable errors (NOT_LEADER_OR_FOLLOWER, LEADER_NOT_AVAILABLE, ...) are retried for a while.
+ */
 export async function endOffsets(cluster: Cluster, topic: string): Promise<bigint[]> {
   cluster.addTopics([topic])
-  await cluster.refresh()
-  const info = cluster.topics.get(topic)
-  if (!info) throw new Error(`no metadata for ${topic}`)
-  const out: bigint[] = []
-  for (const p of info.partitions) {
-    const c = await cluster.connection(p.leader, 'admin')
-    const r = await c.request(ListOffsets, {
-      replicaId: -1,
-      isolationLevel: 0,
-      topics: [{ name: topic, partitions: [{ partitionIndex: p.partition, timestamp: -1n }] }],
-    })
-    const part = r.topics[0].partitions[0]
-    if (part.errorCode !== 0) throw new Error(`ListOffsets ${topic}-${p.partition}: error ${part.errorCode}`)
-    out[p.partition] = part.offset
+  for (let attempt = 0; ; attempt++) {
+    await cluster.refresh()
+    const info = cluster.topics.get(topic)
+    try {
+      if (!info || info.errorCode !== 0) throw new KafkaError(info?.errorCode || ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+      const out: bigint[] = []
+      for (const p of info.partitions) {
+        if (p.leader < 0) throw new KafkaError(ErrorCode.LEADER_NOT_AVAILABLE, { topic, partition: p.partition })
+        const c = await cluster.connection(p.leader, 'admin')
+        const r = await c.request(ListOffsets, {
+          replicaId: -1,
+          isolationLevel: 0,
+          topics: [{ name: topic, partitions: [{ partitionIndex: p.partition, timestamp: -1n }] }],
+        })
+        const part = r.topics[0].partitions[0]
+        if (part.errorCode !== 0) throw new KafkaError(part.errorCode, { topic, partition: p.partition })
+        out[p.partition] = part.offset
+      }
+      return out
+    } catch (err) {
+      if (!(err instanceof KafkaError) || !err.retriable || attempt >= 50) throw err
+      await new Promise((r) => setTimeout(r, 200))
+    }
   }
-  return out
 }
 
 /** Every record of every partition of `topic`, in offset order per partition. */
