@@ -61,7 +61,13 @@ test.before(
   }),
 )
 
+/** What a failed test leaves running: mirror maker children, background writers. Stopped in teardown. */
+const running = new Set<MirrorProcess>()
+const cleanups: Array<() => Promise<void> | void> = []
+
 test.after(async () => {
+  for (const m of running) m.proc.kill('SIGKILL')
+  for (const c of cleanups.reverse()) await c()
   sourceAdmin?.close()
   destAdmin?.close()
   await destination?.stop()
@@ -78,6 +84,8 @@ class MirrorProcess {
     this.proc = spawn(process.execPath, ['--import', 'tsx', CLI, 'mirror', ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     })
+    running.add(this)
+    this.proc.on('exit', () => running.delete(this))
     let partial = ''
     const take = (chunk: Buffer) => {
       partial += chunk.toString('utf8')
@@ -214,6 +222,7 @@ t(
     const group = `mirror-${RUN}`
     const files = configFiles('kill', group)
     const producer = new Producer({ brokers: SOURCE, flush: { frequencyMs: 2 } })
+    cleanups.push(() => producer.close().catch(() => {}))
     const sent: Sent[] = []
     let next = 0
     const batch = async (n: number) => {
@@ -242,6 +251,9 @@ t(
     const first = new MirrorProcess(args)
     // Keep writing while the first mirror maker runs, and kill it while messages are still coming.
     let writing = true
+    cleanups.push(() => {
+      writing = false
+    })
     const writer = (async () => {
       while (writing) {
         await batch(50)
