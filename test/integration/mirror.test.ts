@@ -197,6 +197,17 @@ async function destinationCount(topics: string[]): Promise<number> {
   }
 }
 
+async function committedAtEnds(group: string, topics: Array<{ name: string }>): Promise<boolean> {
+  const committed = await sourceAdmin.groupOffsets(group)
+  for (const tp of topics) {
+    for (const end of await sourceAdmin.listOffsets(tp.name, 'latest')) {
+      const c = committed.find((o) => o.topic === tp.name && o.partition === end.partition)
+      if (c === undefined || c.offset < end.offset) return false
+    }
+  }
+  return true
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer()
@@ -279,7 +290,9 @@ t(
 
     const second = new MirrorProcess(args)
     try {
-      await until(async () => (await destinationCount(destTopics)) >= total, 60_000, `all ${total} messages mirrored`)
+      // Copies made twice after the restart make the destination count reach the total early: wait instead
+      // until the group committed the source ends, which it does only for acknowledged copies.
+      await until(() => committedAtEnds(group, topics), 90_000, `all ${total} messages mirrored and committed`)
     } catch (err) {
       console.log(second.lines.join('\n'))
       throw err
