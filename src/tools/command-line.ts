@@ -71,6 +71,24 @@ export function printUsage(usage: string): number {
   return 0
 }
 
+/**
+ * The subcommand of a command that has them (`topics list`, `groups describe`), or the exit code when there is
+ * none to run: the usage for --help (0), a one-line error when it is missing (2).
+ */
+export function takeSubcommand(
+  command: string,
+  argv: string[],
+  usage: string,
+): { sub: string; rest: string[] } | number {
+  const [sub, ...rest] = argv
+  if (sub === undefined) {
+    process.stderr.write(`kafka-wire ${command}: give a subcommand (see kafka-wire ${command} --help)\n`)
+    return 2
+  }
+  if (sub === '-h' || sub === '--help' || sub === 'help') return printUsage(usage)
+  return { sub, rest }
+}
+
 export function integerOption(
   name: string,
   value: string | undefined,

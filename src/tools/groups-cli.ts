@@ -13,6 +13,7 @@ import {
   printUsage,
   runCommand,
   table,
+  takeSubcommand,
   timestampOption,
   toJson,
   UsageError,
@@ -72,14 +73,9 @@ ${BROKERS}`,
 }
 
 export async function runGroupsCommand(argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv
-  if (sub === undefined || sub === '-h' || sub === '--help' || sub === 'help') {
-    if (sub === undefined) {
-      process.stderr.write(`kafka-wire groups: give a subcommand (see kafka-wire groups --help)\n`)
-      return 2
-    }
-    return printUsage(USAGE)
-  }
+  const taken = takeSubcommand('groups', argv, USAGE)
+  if (typeof taken === 'number') return taken
+  const { sub, rest } = taken
   return runCommand(SUB_USAGE[sub] ? `groups ${sub}` : 'groups', async () => {
     if (!SUB_USAGE[sub]) throw new UsageError(`unknown subcommand "${sub}"`)
     const { values, positionals } = parseCommand({

@@ -8,6 +8,7 @@ import {
   printUsage,
   runCommand,
   table,
+  takeSubcommand,
   toJson,
   UsageError,
 } from './command-line.js'
@@ -68,14 +69,9 @@ ${BROKERS}`,
 }
 
 export async function runTopicsCommand(argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv
-  if (sub === undefined || sub === '-h' || sub === '--help' || sub === 'help') {
-    if (sub === undefined) {
-      process.stderr.write(`kafka-wire topics: give a subcommand (see kafka-wire topics --help)\n`)
-      return 2
-    }
-    return printUsage(USAGE)
-  }
+  const taken = takeSubcommand('topics', argv, USAGE)
+  if (typeof taken === 'number') return taken
+  const { sub, rest } = taken
   const name = `topics ${sub}`
   return runCommand(SUB_USAGE[sub] ? name : 'topics', async () => {
     if (!SUB_USAGE[sub]) throw new UsageError(`unknown subcommand "${sub}"`)
