@@ -11,11 +11,11 @@ import { DescribeConfigs } from '../protocol/describe-configs.js'
 import { DescribeGroups } from '../protocol/describe-groups.js'
 import { ErrorCode, KafkaError, needsCoordinatorRefresh } from '../protocol/error-codes.js'
 import { KafkaWireError } from '../protocol/errors.js'
-import { FindCoordinator } from '../protocol/find-coordinator.js'
 import { IncrementalAlterConfigs } from '../protocol/incremental-alter-configs.js'
 import { ListGroups } from '../protocol/list-groups.js'
 import { OffsetCommit } from '../protocol/offset-commit.js'
 import { OffsetFetch } from '../protocol/offset-fetch.js'
+import { findGroupCoordinator } from './coordinator.js'
 import { ConfigError } from './errors.js'
 import { EARLIEST, LATEST, listOffset } from './list-offset.js'
 import type { TopicPartitionOffset } from './offset-tracker.js'
@@ -667,22 +667,14 @@ export class Admin {
   private async toCoordinator<Q, R>(groupId: string, api: Api<Q, R>, request: Q): Promise<R> {
     await this.connect()
     for (let attempt = 0; ; attempt++) {
-      const found = await this.cluster.requestAny(
-        FindCoordinator,
-        { key: groupId, keyType: 0, coordinatorKeys: [groupId] },
-        'admin',
-      )
-      const c = found.coordinators.length > 0 ? found.coordinators[0] : found
-      let code = c.errorCode
-      if (code === 0) {
-        const connection = await this.cluster.pool.get(c.host, c.port, 'admin', String(c.nodeId))
-        const response = await connection.request(api, request)
-        code = groupErrorOf(response)
-        if (code === 0 || (!needsCoordinatorRefresh(code) && code !== ErrorCode.COORDINATOR_LOAD_IN_PROGRESS))
-          return response
-      }
-      if (!needsCoordinatorRefresh(code) && code !== ErrorCode.COORDINATOR_LOAD_IN_PROGRESS)
-        throw new KafkaError(code, { brokerMessage: c.errorMessage })
+      let lookups = 0
+      const c = await findGroupCoordinator(this.cluster, groupId, () => ++lookups > 10)
+      const connection = await this.cluster.pool.get(c.host, c.port, 'admin', String(c.nodeId))
+      const response = await connection.request(api, request)
+      const code = groupErrorOf(response)
+      // A coordinator that moved or is still loading the group: look it up again.
+      if (code === 0 || (!needsCoordinatorRefresh(code) && code !== ErrorCode.COORDINATOR_LOAD_IN_PROGRESS))
+        return response
       if (attempt >= 10) throw new KafkaError(code)
       await sleep(backoffDelay(attempt, { baseMs: 100, maxMs: 2000 }))
     }

@@ -4,7 +4,6 @@ import type { Cluster } from '../network/cluster.js'
 import { ErrorCode, isFatal, KafkaError, needsMetadataRefresh } from '../protocol/error-codes.js'
 import { KafkaWireError } from '../protocol/errors.js'
 import { Fetch, type FetchPartitionData, type FetchRequest } from '../protocol/fetch.js'
-import { ListOffsets } from '../protocol/list-offsets.js'
 import {
   type DecodeRecordBatchesOptions,
   decodeRecordBatchAt,
@@ -13,6 +12,7 @@ import {
   scanRecordBatches,
   type TaggedRecord,
 } from '../protocol/record-batch.js'
+import { EARLIEST, LATEST, listOffset } from './list-offset.js'
 import type { Meter, MetricsRegistry, Timer } from './metrics.js'
 
 /**
@@ -551,25 +551,16 @@ export class Fetcher extends EventEmitter {
     }
     s.resetting = true
     const from = s.position
-    const timestamp = policy === 'earliest' ? -2n : -1n
+    const timestamp = policy === 'earliest' ? EARLIEST : LATEST
     const attempt = async (): Promise<void> => {
+      // Out of range may mean the leader moved: look it up afresh.
       await this.cluster.refresh()
-      const leader = this.cluster.leaderFor(s.topic, s.partition)
-      if (leader < 0) throw new KafkaError(ErrorCode.LEADER_NOT_AVAILABLE, { topic: s.topic, partition: s.partition })
-      const c = await this.cluster.connection(leader, 'fetch')
-      const r = await c.request(ListOffsets, {
-        replicaId: -1,
-        isolationLevel: this.options.isolationLevel === 'read_committed' ? 1 : 0,
-        topics: [{ name: s.topic, partitions: [{ partitionIndex: s.partition, currentLeaderEpoch: -1, timestamp }] }],
-      })
-      const part = r.topics[0]?.partitions[0]
-      if (!part) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, { topic: s.topic, partition: s.partition })
-      if (part.errorCode !== 0) throw new KafkaError(part.errorCode, { topic: s.topic, partition: s.partition })
+      const offset = await listOffset(this.cluster, s.topic, s.partition, timestamp, this.options.isolationLevel)
       // Unassigned, or moved by a seek, while the offset was looked up: the seek wins.
       if (this.partitions.get(key(s.topic, s.partition)) !== s || s.position !== from) return
-      s.position = part.offset
+      s.position = offset
       clearBuffered(s)
-      this.emit('offset-reset', { topic: s.topic, partition: s.partition, from, to: part.offset, policy, reason: why })
+      this.emit('offset-reset', { topic: s.topic, partition: s.partition, from, to: offset, policy, reason: why })
     }
     const loop = (n: number): void => {
       if (s.position !== from) {

@@ -12,7 +12,6 @@ import {
 } from '../protocol/consumer-protocol.js'
 import { ErrorCode, isFatal, KafkaError, needsCoordinatorRefresh } from '../protocol/error-codes.js'
 import { KafkaWireError } from '../protocol/errors.js'
-import { FindCoordinator } from '../protocol/find-coordinator.js'
 import { Heartbeat } from '../protocol/heartbeat.js'
 import { JoinGroup } from '../protocol/join-group.js'
 import { LeaveGroup } from '../protocol/leave-group.js'
@@ -20,6 +19,7 @@ import { OffsetCommit } from '../protocol/offset-commit.js'
 import { OffsetFetch } from '../protocol/offset-fetch.js'
 import { SyncGroup } from '../protocol/sync-group.js'
 import { groupByTopic, type TopicPartition } from './assignors.js'
+import { findGroupCoordinator } from './coordinator.js'
 
 export type { TopicPartition }
 
@@ -233,22 +233,10 @@ export class GroupMembership extends EventEmitter {
   private async ensureCoordinator(): Promise<Connection> {
     if (this.coordinator !== null && !this.coordinator.closed) return this.coordinator
     this.coordinator = null
-    for (let attempt = 0; ; attempt++) {
-      const response = await this.cluster.requestAny(
-        FindCoordinator,
-        { key: this.groupId, keyType: 0, coordinatorKeys: [this.groupId] },
-        'group',
-      )
-      const c = response.coordinators.length > 0 ? response.coordinators[0] : response
-      if (c.errorCode === 0) {
-        this.coordinatorId = c.nodeId
-        this.coordinator = await this.cluster.pool.get(c.host, c.port, 'group', `coordinator-${c.nodeId}`)
-        return this.coordinator
-      }
-      const err = new KafkaError(c.errorCode, { brokerMessage: c.errorMessage })
-      if (!err.retriable || this.stopping) throw err
-      await sleep(backoffDelay(attempt, { baseMs: 100, maxMs: 2000 }))
-    }
+    const c = await findGroupCoordinator(this.cluster, this.groupId, () => this.stopping)
+    this.coordinatorId = c.nodeId
+    this.coordinator = await this.cluster.pool.get(c.host, c.port, 'group', `coordinator-${c.nodeId}`)
+    return this.coordinator
   }
 
   /** A request to the coordinator; coordinator errors make us look it up again. */
