@@ -673,9 +673,13 @@ export class Histogram implements MetricIdentity {
     this.#sum = 0
   }
 
-  update(value: number): void {
-    this.#count++
-    this.#sum += value
+  /**
+   * Records a value. `weight` > 1 when the caller samples (one value recorded for `weight` events): count
+   * and sum then estimate all of them, the reservoir holds the sample.
+   */
+  update(value: number, weight = 1): void {
+    this.#count += weight
+    this.#sum += value * weight
     this.#reservoir.update(value)
   }
 
@@ -741,10 +745,13 @@ export class Timer implements MetricIdentity {
     this.#meter = new Meter(name, labels, clock, key)
   }
 
-  /** Records a duration in milliseconds (kept to the microsecond). */
-  update(ms: number): void {
-    this.#micros.update(Math.round(ms * 1000))
-    this.#meter.mark()
+  /**
+   * Records a duration in milliseconds (kept to the microsecond). `count` > 1 when the caller times one
+   * event in `count` (sampling): count, sum and rates then estimate all of them, the quantiles the sample.
+   */
+  update(ms: number, count = 1): void {
+    this.#micros.update(Math.round(ms * 1000), count)
+    this.#meter.mark(count)
   }
 
   /** Starts timing (on the exact clock); the returned function records and returns the elapsed milliseconds. */

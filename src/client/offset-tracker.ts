@@ -276,6 +276,12 @@ export class OffsetTracker {
 export class PartitionOffsets {
   readonly #topics = new Map<string, Map<number, OffsetTracker>>()
   #size = 0
+  #deletions = 0
+
+  /** Goes up on every delete: a tracker looked up earlier is still this partition's while it is unchanged. */
+  get deletions(): number {
+    return this.#deletions
+  }
 
   /** The tracker of a partition, created (with `committed`, if given) when there is none. */
   tracker(topic: string, partition: number, committed: bigint | null = null): OffsetTracker {
@@ -304,6 +310,7 @@ export class PartitionOffsets {
     if (partitions === undefined || !partitions.delete(partition)) return false
     if (partitions.size === 0) this.#topics.delete(topic)
     this.#size--
+    this.#deletions++
     return true
   }
 

@@ -44,7 +44,7 @@ import { type BackoffOptions, backoffDelay } from '../network/backoff.js'
 import { type ErrorDetails, KafkaWireError } from '../protocol/errors.js'
 import { ConfigError } from './errors.js'
 import type { Counter, Histogram, Meter, MetricsRegistry, Timer } from './metrics.js'
-import type { PartitionOffsets } from './offset-tracker.js'
+import type { OffsetTracker, PartitionOffsets } from './offset-tracker.js'
 
 /** What the worker manager needs of a message. */
 export interface WorkerMessage {
@@ -225,42 +225,50 @@ export class WorkerError extends KafkaWireError {
 
 // ------------------------------------------------------------------------------------------------ internals
 
-/** A FIFO over an array with a moving head (compacted once the head passes half). */
+/** A FIFO on a ring buffer (power-of-two capacity, grown by doubling; it never shrinks). */
 class Fifo<T> {
-  #items: T[] = []
+  #items: (T | undefined)[] = new Array<T | undefined>(8).fill(undefined)
+  #mask = 7
   #head = 0
+  #size = 0
 
   get size(): number {
-    return this.#items.length - this.#head
+    return this.#size
   }
 
   push(item: T): void {
-    this.#items.push(item)
+    if (this.#size > this.#mask) this.#grow()
+    this.#items[(this.#head + this.#size) & this.#mask] = item
+    this.#size++
   }
 
   peek(): T | undefined {
-    return this.#head < this.#items.length ? this.#items[this.#head] : undefined
+    return this.#size > 0 ? this.#items[this.#head] : undefined
   }
 
   shift(): T | undefined {
-    if (this.#head >= this.#items.length) return undefined
+    if (this.#size === 0) return undefined
     const item = this.#items[this.#head]
-    this.#items[this.#head++] = undefined as T
-    if (this.#head === this.#items.length) {
-      this.#items.length = 0
-      this.#head = 0
-    } else if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
-      this.#items.splice(0, this.#head)
-      this.#head = 0
-    }
+    this.#items[this.#head] = undefined
+    this.#head = (this.#head + 1) & this.#mask
+    this.#size--
     return item
   }
 
+  /** Empties the queue; returns what it held, in order. */
   clear(): T[] {
-    const rest = this.#items.slice(this.#head)
-    this.#items = []
+    const rest: T[] = []
+    while (this.#size > 0) rest.push(this.shift() as T)
     this.#head = 0
     return rest
+  }
+
+  #grow(): void {
+    const items = new Array<T | undefined>((this.#mask + 1) * 2).fill(undefined)
+    for (let i = 0; i < this.#size; i++) items[i] = this.#items[(this.#head + i) & this.#mask]
+    this.#items = items
+    this.#mask = items.length - 1
+    this.#head = 0
   }
 }
 
@@ -290,6 +298,9 @@ class PartitionState<M> {
   inReady = false
   removed = false
   revoke: Revoke | null = null
+  /** The partition's offset tracker, valid while the PartitionOffsets' deletion count is `trackerAt`. */
+  tracker: OffsetTracker | null = null
+  trackerAt = -1
 
   constructor(
     readonly topic: string,
@@ -298,7 +309,7 @@ class PartitionState<M> {
 }
 
 interface Task<M> {
-  readonly part: PartitionState<M>
+  part: PartitionState<M>
   readonly lanes: Lane<M>[]
   readonly messages: M[]
   attempt: number
@@ -325,6 +336,15 @@ type AttemptResult = AttemptFailure | null | Promise<AttemptFailure | null>
 
 /** Tasks settled synchronously before scheduling yields to the event loop once (setImmediate). */
 const SYNC_BUDGET = 4096
+
+/**
+ * A handler that returns at once is timed one attempt in SAMPLE_EVERY (two clock reads cost more than such
+ * an attempt); the timer's count still counts every attempt. A handler returning a promise is timed every time.
+ */
+const SAMPLE_EVERY = 16
+
+/** The info of every message settled by its first attempt (shared: listeners must not modify it). */
+const FIRST_ATTEMPT: SettledInfo = Object.freeze({ attempts: 1 })
 
 /**
  * The context of one attempt. Its AbortSignal is made on first use: creating one costs microseconds on
@@ -371,6 +391,20 @@ function combine(a: Decision, b: Decision): Decision {
   const stop = isStop(a) || isStop(b)
   if (commit) return stop ? 'commit-and-stop' : 'commit-and-continue'
   return stop ? 'skip-commit-and-stop' : 'skip-commit-and-continue'
+}
+
+function newTask<M>(part: PartitionState<M>): Task<M> {
+  return {
+    part,
+    lanes: [],
+    messages: [],
+    attempt: 0,
+    abort: null,
+    context: null,
+    wake: null,
+    abandoned: false,
+    retired: false,
+  }
 }
 
 function compareOffsets<M extends WorkerMessage>(a: M, b: M): number {
@@ -438,6 +472,16 @@ export class WorkerManager<M extends WorkerMessage = WorkerMessage> extends Even
   #scheduleQueued = false
   #scheduleLaterQueued = false
   #syncBudget = SYNC_BUDGET
+  /** The partition of the last push. */
+  #lastPart: PartitionState<M> | null = null
+  /** The task whose first attempt is running synchronously (at most one: #schedule does not nest). */
+  #inline: Task<M> | null = null
+  /** A finished single-message task kept for the next one (most tasks end synchronously). */
+  #spare: Task<M> | null = null
+  /** Attempts not timed since the last timed one (see SAMPLE_EVERY). */
+  #untimed = 0
+  /** The handler's last attempt returned a promise: time every attempt from its start. */
+  #lastAsync = false
   #stopped: StopReason<M> | null = null
   #closing: Promise<void> | null = null
   #closeMode: StopMode = 'finish'
@@ -534,6 +578,8 @@ export class WorkerManager<M extends WorkerMessage = WorkerMessage> extends Even
     if (part === undefined) return 0
     let n = part.queued
     for (const task of part.tasks) n += task.messages.length
+    const inline = this.#inline
+    if (inline !== null && inline.part === part && !inline.abandoned) n += inline.messages.length
     return n
   }
 
@@ -554,9 +600,14 @@ export class WorkerManager<M extends WorkerMessage = WorkerMessage> extends Even
       })
     }
     if (this.#stopped !== null) return false
-    const part = this.#part(message.topic, message.partition, true)!
+    // Messages come in runs of one partition (a fetched batch): the last one's state is usually the one.
+    let part = this.#lastPart
+    if (part === null || part.partition !== message.partition || part.topic !== message.topic || part.removed) {
+      part = this.#part(message.topic, message.partition, true)!
+      this.#lastPart = part
+    }
     if (part.revoke === null) {
-      this.#offsets?.tracker(message.topic, message.partition).start(message.offset)
+      this.#tracker(part, true)?.start(message.offset)
       let lane = part.lane // 'partition', 'none', and null keys with 'key'
       if (this.ordering === 'key' && message.key !== null) {
         const key = message.key.toString('latin1')
@@ -754,8 +805,8 @@ export class WorkerManager<M extends WorkerMessage = WorkerMessage> extends Even
         this.#partReady(part)
         if (task === null) continue
         this.#active++
-        part.tasks.add(task)
         if (this.#iterating) {
+          part.tasks.add(task)
           this.#iterTask = task
           const waiter = this.#iterWaiter!
           this.#iterWaiter = null
@@ -773,8 +824,9 @@ export class WorkerManager<M extends WorkerMessage = WorkerMessage> extends Even
   #take(part: PartitionState<M>): Task<M> | null {
     const max = this.#batchHandler !== undefined ? this.#batchSize : 1
     const sequential = this.ordering !== 'none'
-    const messages: M[] = []
-    const lanes: Lane<M>[] = []
+    const task = this.#spare ?? newTask(part)
+    const messages = task.messages
+    const lanes = task.lanes
     let merged = false
     while (messages.length < max) {
       const lane = part.ready.shift()
@@ -790,21 +842,33 @@ export class WorkerManager<M extends WorkerMessage = WorkerMessage> extends Even
       // Only key lanes are merged into one batch; the single lane of 'partition'/'none' is taken once.
       if (this.ordering !== 'key') break
     }
-    if (messages.length === 0) return null
+    if (messages.length === 0) {
+      this.#spare = task
+      return null
+    }
+    this.#spare = null
+    task.part = part
     if (merged) messages.sort(compareOffsets)
     part.queued -= messages.length
     this.#queued -= messages.length
-    return {
-      part,
-      lanes,
-      messages,
-      attempt: 0,
-      abort: null,
-      context: null,
-      wake: null,
-      abandoned: false,
-      retired: false,
-    }
+    return task
+  }
+
+  /**
+   * Keeps a task that ended synchronously for the next #take: nothing refers to it any more (it is off its
+   * partition, its attempt's context was let go, no timer or promise holds it). Batches are not kept.
+   */
+  #recycle(task: Task<M>): void {
+    if (task.messages.length !== 1 || task.lanes.length > 1) return
+    task.messages.pop()
+    task.lanes.pop()
+    task.attempt = 0
+    task.abort = null
+    task.context = null
+    task.wake = null
+    task.abandoned = false
+    task.retired = false
+    this.#spare = task
   }
 
   /** A task is over (settled or abandoned): free its lanes and its slot, then look for more work. */
@@ -831,13 +895,20 @@ export class WorkerManager<M extends WorkerMessage = WorkerMessage> extends Even
    */
   #begin(task: Task<M>): void {
     task.attempt = 1
+    // Until it settles the task is the inline one; it joins its partition's set only if it goes on (a
+    // promise, a throw): a set add and delete per task cost more than a handler that returns at once.
+    this.#inline = task
     const first = this.#attempt(task)
     if (first === OK) {
       this.#syncBudget--
-      if (!task.abandoned) this.#settle(task, 'finished', { attempts: 1 })
+      if (!task.abandoned) this.#settle(task, 'finished', FIRST_ATTEMPT)
+      this.#inline = null
       this.#release(task)
+      this.#recycle(task)
       return
     }
+    this.#inline = null
+    if (!task.abandoned) task.part.tasks.add(task)
     this.#run(task, first).catch(rethrow)
   }
 
@@ -851,7 +922,7 @@ export class WorkerManager<M extends WorkerMessage = WorkerMessage> extends Even
         next = undefined
         if (task.abandoned) return
         if (result === OK) {
-          this.#settle(task, 'finished', { attempts: task.attempt })
+          this.#settle(task, 'finished', task.attempt === 1 ? FIRST_ATTEMPT : { attempts: task.attempt })
           return
         }
         failure = result
@@ -877,7 +948,9 @@ export class WorkerManager<M extends WorkerMessage = WorkerMessage> extends Even
     task.context = context
     const batch = this.#batchHandler !== undefined
     const metrics = this.#m
-    const started = metrics === null ? 0 : this.#clock.now()
+    const timed = metrics !== null && (batch || this.#lastAsync || this.#untimed >= SAMPLE_EVERY - 1)
+    if (!timed) this.#untimed++
+    let started = timed ? this.#clock.now() : 0
     let promise: Promise<void> | void
     try {
       if (batch) {
@@ -886,21 +959,34 @@ export class WorkerManager<M extends WorkerMessage = WorkerMessage> extends Even
       } else promise = this.#handler!(task.messages[0], context)
     } catch (err) {
       task.context = null
-      if (metrics !== null) this.#timeAttempt(metrics, batch, started)
+      if (timed) this.#timeAttempt(metrics, batch, started)
       return { error: err }
     }
     if (promise === undefined || promise === null || typeof (promise as Promise<void>).then !== 'function') {
       task.context = null
-      if (metrics !== null) this.#timeAttempt(metrics, batch, started)
+      this.#lastAsync = false
+      if (timed) this.#timeAttempt(metrics, batch, started)
       return OK
+    }
+    // A promise is always timed (and the next attempts from their start): from here when the call was not
+    // sampled, missing its synchronous part once.
+    this.#lastAsync = true
+    if (!timed) {
+      this.#untimed--
+      started = this.#clock.now()
     }
     return this.#awaitAttempt(task, context, promise, started)
   }
 
-  #timeAttempt(metrics: WorkerMetrics, batch: boolean, started: number): void {
+  /** Records an attempt's time, counting with it the attempts left untimed since the last one (SAMPLE_EVERY). */
+  #timeAttempt(metrics: WorkerMetrics | null, batch: boolean, started: number): void {
+    if (metrics === null) return
     const ms = this.#clock.now() - started
     if (batch) metrics.batchTime.update(ms)
-    else metrics.taskTime.update(ms)
+    else {
+      metrics.taskTime.update(ms, 1 + this.#untimed)
+      this.#untimed = 0
+    }
   }
 
   #awaitAttempt(
@@ -1080,20 +1166,29 @@ export class WorkerManager<M extends WorkerMessage = WorkerMessage> extends Even
   #settle(task: Task<M>, outcome: SettledOutcome, info: SettledInfo): void {
     if (task.retired) return
     task.retired = true
-    const offsets = this.#offsets
     const messages = task.messages
     this.#pending -= messages.length
     this.#m?.messages.mark(messages.length)
+    // A task's messages are all of its partition.
+    const tracker = this.#tracker(task.part, false)
     for (const message of messages) {
-      if (offsets !== undefined) {
-        const tracker = offsets.get(message.topic, message.partition)
-        if (tracker !== undefined) {
-          if (outcome === 'finished') tracker.finish(message.offset)
-          else tracker.hold(message.offset)
-        }
+      if (tracker !== undefined) {
+        if (outcome === 'finished') tracker.finish(message.offset)
+        else tracker.hold(message.offset)
       }
       this.emit('settled', message, outcome, info)
     }
+  }
+
+  /** A partition's offset tracker (made when `create`), looked up again only after a tracker was deleted. */
+  #tracker(part: PartitionState<M>, create: boolean): OffsetTracker | undefined {
+    const offsets = this.#offsets
+    if (offsets === undefined) return undefined
+    if (part.tracker !== null && part.trackerAt === offsets.deletions) return part.tracker
+    const tracker = create ? offsets.tracker(part.topic, part.partition) : offsets.get(part.topic, part.partition)
+    part.tracker = tracker ?? null
+    part.trackerAt = offsets.deletions
+    return tracker
   }
 
   #stop(reason: StopReason<M>): void {
@@ -1148,6 +1243,7 @@ export class WorkerManager<M extends WorkerMessage = WorkerMessage> extends Even
     } else this.#dropQueued(part)
     if (mode === 'abandon') {
       for (const task of [...part.tasks]) this.#abandon(task)
+      if (this.#inline !== null && this.#inline.part === part) this.#abandon(this.#inline)
     }
     this.#checkRevoked(part)
     this.#schedule()
@@ -1179,6 +1275,8 @@ export class WorkerManager<M extends WorkerMessage = WorkerMessage> extends Even
   #checkRevoked(part: PartitionState<M>): void {
     const revoke = part.revoke
     if (revoke === null || part.removed || part.queued > 0 || part.tasks.size > 0) return
+    const inline = this.#inline
+    if (inline !== null && inline.part === part && !inline.abandoned) return
     part.removed = true
     const partitions = this.#parts.get(part.topic)
     if (partitions !== undefined && partitions.get(part.partition) === part) {
@@ -1194,7 +1292,7 @@ export class WorkerManager<M extends WorkerMessage = WorkerMessage> extends Even
     const current = this.#iterTask
     if (current !== null) {
       this.#iterTask = null
-      if (!current.abandoned) this.#settle(current, 'finished', { attempts: 1 })
+      if (!current.abandoned) this.#settle(current, 'finished', FIRST_ATTEMPT)
       this.#releaseIter(current)
     }
     if (this.#iterWaiter !== null) return Promise.reject(new ConfigError('messages(): one next() at a time'))

@@ -196,6 +196,26 @@ test('histogram: exact statistics while the reservoir is not full', () => {
   assert.is(h.percentile(0.5), 50.5)
 })
 
+test('histogram and timer: a weighted (sampled) update counts its weight in count, sum and rates', () => {
+  const clock = fakeClock()
+  const r = new MetricsRegistry({ now: clock.now, random: seeded(1) })
+  const h = r.histogram('sampled')
+  h.update(10, 16)
+  h.update(20)
+  const s = h.snapshot()
+  assert.is(s.count, 17)
+  assert.is(s.sum, 180)
+  assert.is(s.min, 10)
+  assert.is(s.max, 20)
+  const t = r.timer('sampled.time')
+  t.update(2, 16)
+  const v = t.snapshot()
+  assert.is(v.count, 16)
+  assert.is(v.sum, 32)
+  assert.is(v.p50, 2)
+  assert.is(t.rates().count, 16)
+})
+
 test('histogram: percentiles of 1..10000 (uniform) from 1028 samples, both reservoirs', () => {
   for (const reservoir of ['exp-decay', 'uniform'] as const) {
     const clock = fakeClock()

@@ -1022,4 +1022,80 @@ test('offsets option: start on push rejects an offset out of order before queuei
   assert.is(offsets.get('t', 0)!.committable(), 5n)
 })
 
+test('metrics: a handler returning at once is timed one attempt in 16, its count still covers every attempt', async () => {
+  const metrics = new MetricsRegistry()
+  let calls = 0
+  const manager = new WorkerManager<Msg>({ metrics, handler: () => void calls++ })
+  for (let i = 0; i < 64; i++) manager.push(msg(0, i))
+  await flush(2)
+  assert.is(calls, 64)
+  const timer = metrics.snapshot()['consumer.worker.task.time'] as { count: number; m1_rate: number }
+  assert.is(timer.count, 64)
+  // A handler turning async is timed every attempt from then on; the count stays exact.
+  const later = new MetricsRegistry()
+  let n = 0
+  const mixed = new WorkerManager<Msg>({
+    metrics: later,
+    handler: () => (++n > 20 ? new Promise<void>((r) => setTimeout(r, 1)) : undefined),
+  })
+  for (let i = 0; i < 30; i++) mixed.push(msg(0, i))
+  while (n < 30 || mixed.pendingCount > 0) await sleep(2)
+  const t = later.snapshot()['consumer.worker.task.time'] as { count: number; min: number }
+  assert.is(t.count, 30)
+  assert.ok(t.min >= 0)
+})
+
+test('synchronous handler: inside it, partitionPending counts the message; an abandon from inside is not reported', async () => {
+  const offsets = new PartitionOffsets()
+  let inside = -1
+  let manager!: WorkerManager<Msg>
+  manager = new WorkerManager<Msg>({
+    offsets,
+    handler: (m, ctx) => {
+      if (m.offset === 0n) inside = manager.partitionPending({ topic: 't', partition: 0 })
+      if (m.offset === 1n) {
+        void manager.revoke({ topic: 't', partition: 0 }, 'abandon')
+        assert.ok(ctx.signal.aborted)
+        assert.is((ctx.signal.reason as WorkerError).code, 'ERR_TASK_ABANDONED')
+      }
+    },
+  })
+  const { settled } = record(manager)
+  manager.push(msg(0, 0))
+  manager.push(msg(0, 1))
+  manager.push(msg(0, 2))
+  await flush(2)
+  assert.is(inside, 3)
+  assert.equal(
+    settled.map((s) => s.offset),
+    [0n],
+  )
+  assert.is(manager.partitionPending({ topic: 't', partition: 0 }), 0)
+  assert.is(offsets.get('t', 0)!.committable(), 1n)
+  // The partition starts afresh after the revoke: a new push runs.
+  offsets.delete('t', 0)
+  manager.push(msg(0, 10))
+  await flush(2)
+  assert.equal(
+    settled.map((s) => s.offset),
+    [0n, 10n],
+  )
+  assert.is(offsets.get('t', 0)!.committable(), 11n)
+})
+
+test('offsets option: a tracker deleted and made again is the one the manager updates', async () => {
+  const offsets = new PartitionOffsets()
+  const manager = new WorkerManager<Msg>({ offsets, handler: () => {} })
+  manager.push(msg(0, 0))
+  await flush(2)
+  const first = offsets.get('t', 0)!
+  assert.is(first.committable(), 1n)
+  offsets.delete('t', 0)
+  const second = offsets.tracker('t', 0)
+  manager.push(msg(0, 5))
+  await flush(2)
+  assert.is(second.committable(), 6n)
+  assert.is(first.committable(), 1n)
+})
+
 test.run()
