@@ -39,7 +39,11 @@ export function encodeRequestFrame<Q>(
 }
 
 /** Read the response header (the size prefix is already consumed) and return the correlation id. */
-export function decodeResponseHeader(r: Reader, api: { apiKey: number; flexibleFrom: number }, version: number): number {
+export function decodeResponseHeader(
+  r: Reader,
+  api: { apiKey: number; flexibleFrom: number },
+  version: number,
+): number {
   const correlationId = r.int32()
   if (responseHeaderVersion(api, version) === 1) r.skipTaggedFields()
   return correlationId

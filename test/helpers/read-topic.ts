@@ -22,7 +22,8 @@ export async function endOffsets(cluster: Cluster, topic: string): Promise<bigin
     await cluster.refresh()
     const info = cluster.topics.get(topic)
     try {
-      if (!info || info.errorCode !== 0) throw new KafkaError(info?.errorCode || ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+      const code = info === undefined ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : info.errorCode
+      if (info === undefined || code !== 0) throw new KafkaError(code)
       const out: bigint[] = []
       for (const p of info.partitions) {
         if (p.leader < 0) throw new KafkaError(ErrorCode.LEADER_NOT_AVAILABLE, { topic, partition: p.partition })

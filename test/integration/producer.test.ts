@@ -71,7 +71,7 @@ test('keyed messages land where the Java client puts them (murmur2), and kcat re
   const keys = Array.from({ length: 200 }, (_, i) => `user-${i * 7919}`)
   const results = await producer.send(keys.map((key) => ({ topic, key, value: `v:${key}` })))
   await producer.close()
-  keys.forEach((key, i) => assert.equal(results[i].partition, partitionForKey(Buffer.from(key), 7), key))
+  for (const [i, key] of keys.entries()) assert.equal(results[i].partition, partitionForKey(Buffer.from(key), 7), key)
   // The Java console producer, given the same keys, must choose the same partitions.
   const javaTopic = await newTopic(7)
   const input = keys.map((k) => `${k}\t${k}`).join('\n')
