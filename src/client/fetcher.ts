@@ -12,7 +12,7 @@ import {
   scanRecordBatches,
   type TaggedRecord,
 } from '../protocol/record-batch.js'
-import { EARLIEST, LATEST, listOffset } from './list-offset.js'
+import { EARLIEST, LATEST, listOffsets } from './list-offset.js'
 import type { Meter, MetricsRegistry, Timer } from './metrics.js'
 
 /**
@@ -106,6 +106,16 @@ interface Chunk {
 
 const key = (topic: string, partition: number) => `${topic}\u0000${partition}`
 const NO_MESSAGES: ConsumerMessage[] = []
+/** A partition waiting for its position from the reset policy; `from` is the position it had then. */
+interface PendingReset {
+  s: PartitionState
+  from: bigint | null
+  why: string
+  /** The position was out of range: metadata is refreshed first (the leader may have moved). */
+  outOfRange: boolean
+  attempt: number
+}
+
 /** Messages of one partition handed out in a turn of drainTo before the next partition's turn. */
 const DRAIN_QUANTUM = 64
 
@@ -139,6 +149,8 @@ export class Fetcher extends EventEmitter {
   private readonly retryAfter = new Map<PartitionState, { until: number; attempts: number }>()
   private order: PartitionState[] = []
   private cursor = 0
+  /** Resets asked for and not yet sent (see reset). */
+  private resets: PendingReset[] = []
   /** Scratch array of decodeNext. */
   private readonly decoded: RecordBatch[] = []
 
@@ -467,7 +479,7 @@ export class Fetcher extends EventEmitter {
   private onPartition(s: PartitionState, p: FetchPartitionData): boolean {
     const code = p.errorCode
     if (code === ErrorCode.OFFSET_OUT_OF_RANGE) {
-      this.reset(s, `offset ${s.position} is out of range`)
+      this.reset(s, `offset ${s.position} is out of range`, true)
       return false
     }
     if (code !== 0) {
@@ -534,8 +546,12 @@ export class Fetcher extends EventEmitter {
     setTimeout(() => this.schedule(), delay + 1).unref()
   }
 
-  /** Resolve a position by the reset policy (ListOffsets), once, and report it. */
-  private reset(s: PartitionState, why: string): void {
+  /**
+   * Resolve a position by the reset policy (ListOffsets), once, and report it. Resets asked for in the same
+   * turn (every partition of an assignment) share one ListOffsets request per leader, so the first fetch
+   * carries all of them.
+   */
+  private reset(s: PartitionState, why: string, outOfRange = false): void {
     if (s.resetting) return
     const policy = this.options.autoOffsetReset
     if (policy === 'none') {
@@ -550,37 +566,65 @@ export class Fetcher extends EventEmitter {
       return
     }
     s.resetting = true
-    const from = s.position
+    this.queueReset({ s, from: s.position, why, outOfRange, attempt: 0 })
+  }
+
+  private queueReset(r: PendingReset): void {
+    this.resets.push(r)
+    if (this.resets.length > 1) return
+    queueMicrotask(() => {
+      const batch = this.resets
+      this.resets = []
+      this.runResets(batch).catch((err) => this.emit('warning', err))
+    })
+  }
+
+  private async runResets(batch: PendingReset[]): Promise<void> {
+    const policy = this.options.autoOffsetReset as 'earliest' | 'latest'
     const timestamp = policy === 'earliest' ? EARLIEST : LATEST
-    const attempt = async (): Promise<void> => {
-      // Out of range may mean the leader moved: look it up afresh.
-      await this.cluster.refresh()
-      const offset = await listOffset(this.cluster, s.topic, s.partition, timestamp, this.options.isolationLevel)
-      // Unassigned, or moved by a seek, while the offset was looked up: the seek wins.
-      if (this.partitions.get(key(s.topic, s.partition)) !== s || s.position !== from) return
-      s.position = offset
-      clearBuffered(s)
-      this.emit('offset-reset', { topic: s.topic, partition: s.partition, from, to: offset, policy, reason: why })
-    }
-    const loop = (n: number): void => {
-      if (s.position !== from) {
+    // A seek (or an unassign) since the reset was asked wins: nothing to look up for it.
+    const live = batch.filter((r) => {
+      if (this.partitions.get(key(r.s.topic, r.s.partition)) === r.s && r.s.position === r.from) return true
+      r.s.resetting = false
+      return false
+    })
+    if (live.length > 0 && !this.closed) {
+      // Out of range may mean the leader moved: look it up afresh (a first assignment trusts the metadata).
+      if (live.some((r) => r.outOfRange)) await this.cluster.refresh().catch(() => {})
+      const queries = live.map((r) => ({ topic: r.s.topic, partition: r.s.partition, timestamp }))
+      const answers = await listOffsets(this.cluster, queries, this.options.isolationLevel)
+      for (const [i, r] of live.entries()) {
+        const s = r.s
+        const answer = answers[i]
+        if (answer instanceof Error) {
+          if (this.closed) continue
+          this.emit('warning', answer)
+          setTimeout(
+            () => {
+              if (this.partitions.get(key(s.topic, s.partition)) !== s || s.position !== r.from) {
+                s.resetting = false
+                this.schedule()
+              } else this.queueReset({ ...r, attempt: r.attempt + 1 })
+            },
+            backoffDelay(r.attempt, { baseMs: 100, maxMs: 2000 }),
+          ).unref()
+          continue
+        }
         s.resetting = false
-        this.schedule()
-        return
+        if (this.partitions.get(key(s.topic, s.partition)) !== s || s.position !== r.from) continue
+        s.position = answer
+        clearBuffered(s)
+        this.emit('offset-reset', {
+          topic: s.topic,
+          partition: s.partition,
+          from: r.from,
+          to: answer,
+          policy,
+          reason: r.why,
+        })
       }
-      attempt().then(
-        () => {
-          s.resetting = false
-          this.schedule()
-        },
-        (err) => {
-          if (this.closed) return
-          this.emit('warning', err)
-          setTimeout(() => loop(n + 1), backoffDelay(n, { baseMs: 100, maxMs: 2000 })).unref()
-        },
-      )
     }
-    loop(0)
+    this.schedule()
   }
 }
 

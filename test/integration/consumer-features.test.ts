@@ -1,6 +1,7 @@
 // The consumer's subscription, seek, dead letters, failure decisions, offset stores, metrics and iterator,
 // against the real broker.
 import * as assert from 'node:assert/strict'
+import * as diagnostics from 'node:diagnostics_channel'
 import { test } from 'uvu'
 import { Admin } from '../../src/client/admin.js'
 import {
@@ -207,6 +208,53 @@ test('a seek on assignment wins over the reset policy still looking up where to 
   await until(() => offsets.length >= 17, 10_000, 'the messages from offset 3')
   assert.equal(offsets[0], 3n)
   await c.close()
+})
+
+test('reset policy: the partitions of an assignment share one ListOffsets; an out-of-range position resets once to the log start', async () => {
+  const topic = await topicWith(3, 30)
+  // The three partitions start from nothing committed: one ListOffsets for all of them (one leader here).
+  const listOffsets: unknown[] = []
+  const onRequest = (m: unknown) => {
+    const r = m as { api: string }
+    if (r.api === 'ListOffsets') listOffsets.push(r)
+  }
+  diagnostics.subscribe('kafka-wire:request', onRequest)
+  const seen: bigint[] = []
+  const resets: Array<{ partition: number; from: bigint | null; to: bigint }> = []
+  const c = consumer({ groupId: name('g-reset'), topics: [topic], handler: (m) => void seen.push(m.offset) })
+  c.on('offset-reset', (e) => resets.push(e))
+  try {
+    await c.start()
+    await until(() => seen.length >= 30, 10_000, 'the 30 messages')
+  } finally {
+    diagnostics.unsubscribe('kafka-wire:request', onRequest)
+  }
+  assert.equal(listOffsets.length, 1)
+  assert.deepEqual(resets.map((r) => [r.partition, r.from]).sort(), [
+    [0, null],
+    [1, null],
+    [2, null],
+  ])
+  await c.close()
+
+  // Below the log start: out of range, reset once (to the new log start) and reported with where it was.
+  const one = await topicWith(1, 20)
+  await admin.deleteRecords(one, [{ partition: 0, offset: 12n }])
+  const offsets: bigint[] = []
+  const outOfRange: Array<{ from: bigint | null; to: bigint }> = []
+  const s = consumer({
+    assignment: [{ topic: one, partition: 0, offset: 5n }],
+    handler: (m) => void offsets.push(m.offset),
+  })
+  s.on('offset-reset', (e) => outOfRange.push(e))
+  await s.start()
+  await until(() => offsets.length >= 8, 10_000, 'the messages from the log start')
+  assert.deepEqual(
+    outOfRange.map((e) => [e.from, e.to]),
+    [[5n, 12n]],
+  )
+  assert.deepEqual(offsets, [12n, 13n, 14n, 15n, 16n, 17n, 18n, 19n])
+  await s.close()
 })
 
 test('dead-letter topic: the failed message goes there with its key, value, headers, timestamp and the error; processing goes on', async () => {
