@@ -255,7 +255,9 @@ export class Consumer extends EventEmitter {
     if (this.started) return
     this.started = true
     if (this.subscription.whitelist || this.subscription.blacklist) this.cluster.followAllTopics(true)
+    else this.cluster.addTopics(this.subscribedTopics()) // in the first metadata request: no second one
     await this.cluster.connect()
+    this.warmFetchConnections()
     if (this.config.blueGreen) await this.followControlTopic()
     await this.join()
     const every = this.config.commitIntervalMs ?? 5000
@@ -277,6 +279,20 @@ export class Consumer extends EventEmitter {
       this.refreshTimer = setInterval(() => this.checkSubscription(), this.config.subscriptionRefreshMs ?? 30_000)
       this.refreshTimer.unref()
     }
+  }
+
+  /**
+   * Opens the fetch connections to the leaders of the subscribed topics while the group is joined, so the
+   * first fetch does not wait for a connection handshake. Best effort: a failure shows again on first use.
+   */
+  private warmFetchConnections(): void {
+    const leaders = new Set<number>()
+    for (const name of this.subscribedTopics()) {
+      const info = this.cluster.topics.get(name)
+      if (info === undefined) continue
+      for (const p of info.partitions) if (p.leader >= 0) leaders.add(p.leader)
+    }
+    for (const leader of leaders) this.cluster.connection(leader, 'fetch').catch(() => {})
   }
 
   /** Messages one by one, for a consumer made without handler and batchHandler (see WorkerManager.messages). */
@@ -318,9 +334,10 @@ export class Consumer extends EventEmitter {
       await this.onAssigned(this.config.assignment)
       return
     }
-    // The partition counts recorded at the join must be real ones, or the first subscription check sees a change.
-    if (this.subscription.topics) this.cluster.addTopics(this.subscription.topics)
-    await this.cluster.refresh()
+    // The partition counts recorded at the join must be real ones, or the first subscription check sees a change:
+    // metadata of every subscribed topic, fresh (start() has just fetched it; a switch comes later).
+    const added = this.subscription.topics ? this.cluster.addTopics(this.subscription.topics) : false
+    if (added || Date.now() - this.cluster.updatedAt > 1000) await this.cluster.refresh()
     await this.membership!.start({
       onAssigned: (tps) => this.onAssigned(tps),
       onRevoked: (tps) => this.onRevoked(tps),
