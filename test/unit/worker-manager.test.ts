@@ -1098,4 +1098,29 @@ test('offsets option: a tracker deleted and made again is the one the manager up
   assert.is(first.committable(), 1n)
 })
 
+test('synchronous handler: a lane runs at most 64 messages in a row; a pause from inside the handler stops the run', async () => {
+  const order: Array<[number, number]> = []
+  let manager!: WorkerManager<Msg>
+  manager = new WorkerManager<Msg>({
+    maxPending: 10_000,
+    handler: (m) => {
+      order.push([m.partition, Number(m.offset)])
+      if (m.partition === 1 && m.offset === 10n) manager.pause({ topic: 't', partition: 1 })
+    },
+  })
+  for (let i = 0; i < 200; i++) manager.push(msg(0, i))
+  for (let i = 0; i < 20; i++) manager.push(msg(1, i))
+  await flush(2)
+  // Partition 0 gives way after 64 messages; partition 1 stops right after the pausing message.
+  assert.equal(order.slice(0, 64), Array.from({ length: 64 }, (_, i) => [0, i]))
+  assert.equal(order[64], [1, 0])
+  const p1 = order.filter(([p]) => p === 1).map(([, o]) => o)
+  assert.equal(p1, Array.from({ length: 11 }, (_, i) => i))
+  assert.is(order.filter(([p]) => p === 0).length, 200)
+  assert.is(manager.partitionPending({ topic: 't', partition: 1 }), 9)
+  manager.resume({ topic: 't', partition: 1 })
+  await flush(2)
+  assert.is(order.filter(([p]) => p === 1).length, 20)
+})
+
 test.run()
