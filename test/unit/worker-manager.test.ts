@@ -1112,10 +1112,16 @@ test('synchronous handler: a lane runs at most 64 messages in a row; a pause fro
   for (let i = 0; i < 20; i++) manager.push(msg(1, i))
   await flush(2)
   // Partition 0 gives way after 64 messages; partition 1 stops right after the pausing message.
-  assert.equal(order.slice(0, 64), Array.from({ length: 64 }, (_, i) => [0, i]))
+  assert.equal(
+    order.slice(0, 64),
+    Array.from({ length: 64 }, (_, i) => [0, i]),
+  )
   assert.equal(order[64], [1, 0])
   const p1 = order.filter(([p]) => p === 1).map(([, o]) => o)
-  assert.equal(p1, Array.from({ length: 11 }, (_, i) => i))
+  assert.equal(
+    p1,
+    Array.from({ length: 11 }, (_, i) => i),
+  )
   assert.is(order.filter(([p]) => p === 0).length, 200)
   assert.is(manager.partitionPending({ topic: 't', partition: 1 }), 9)
   manager.resume({ topic: 't', partition: 1 })
