@@ -47,8 +47,10 @@ export class OffsetTracker {
   #head = 0
   #size = 0
   #inFlight = 0
-  /** Lowest offset that may be started next: one past the last started, or the skipTo position. */
-  #next: bigint | null = null
+  // The lowest offset that may be started next is one past the last started or the skipTo position, whichever
+  // is higher; kept as the two, so that start() costs no BigInt addition.
+  #lastStarted: bigint | null = null
+  #skippedTo: bigint | null = null
   /** Offsets held (processed, not committable), sorted ascending. */
   #held: bigint[] = []
   #committed: bigint | null
@@ -81,7 +83,14 @@ export class OffsetTracker {
 
   /** The lowest offset that `start` accepts next, null before the first start or skipTo. */
   get nextOffset(): bigint | null {
-    return this.#next
+    return this.#next()
+  }
+
+  #next(): bigint | null {
+    const after = this.#lastStarted === null ? null : this.#lastStarted + 1n
+    const skipped = this.#skippedTo
+    if (after === null) return skipped
+    return skipped !== null && skipped > after ? skipped : after
   }
 
   /**
@@ -90,10 +99,11 @@ export class OffsetTracker {
    * `reset` after a seek.
    */
   start(offset: bigint): void {
-    if (this.#next !== null && offset < this.#next) {
+    const last = this.#lastStarted
+    if ((last !== null && offset <= last) || (this.#skippedTo !== null && offset < this.#skippedTo)) {
       throw new KafkaWireError(
         'ERR_OFFSET_ORDER',
-        `offset ${offset} started below the next expected offset ${this.#next}${this.#where()}`,
+        `offset ${offset} started below the next expected offset ${this.#next()}${this.#where()}`,
         this.#details(),
       )
     }
@@ -103,7 +113,7 @@ export class OffsetTracker {
     this.#done[slot] = 0
     this.#size++
     this.#inFlight++
-    this.#next = offset + 1n
+    this.#lastStarted = offset
   }
 
   /**
@@ -156,7 +166,8 @@ export class OffsetTracker {
    * position at or below the next expected offset changes nothing.
    */
   skipTo(nextOffset: bigint): void {
-    if (this.#next === null || nextOffset > this.#next) this.#next = nextOffset
+    const next = this.#next()
+    if (next === null || nextOffset > next) this.#skippedTo = nextOffset
   }
 
   /**
@@ -164,7 +175,7 @@ export class OffsetTracker {
    * not finished (in flight or held), else the next expected offset; null before the first start or skipTo.
    */
   watermark(): bigint | null {
-    let w = this.#size > 0 ? this.#offsets[this.#head] : this.#next
+    let w = this.#size > 0 ? this.#offsets[this.#head] : this.#next()
     if (this.#held.length > 0) {
       const h = this.#held[0]
       if (w === null || h < w) w = h
@@ -194,7 +205,8 @@ export class OffsetTracker {
     this.#head = 0
     this.#size = 0
     this.#inFlight = 0
-    this.#next = null
+    this.#lastStarted = null
+    this.#skippedTo = null
     this.#held = []
     this.#committed = committed
     if (this.#mask + 1 > 1024) {

@@ -68,6 +68,9 @@ const CONNECTION_KEYS = [
 ] as const satisfies ReadonlyArray<keyof Omit<ClusterOptions, 'bootstrap' | 'maxInFlight'>>
 
 export function parseBrokerList(list: string | string[]): Array<{ host: string; port: number }> {
+  if (typeof list !== 'string' && !(Array.isArray(list) && list.every((b) => typeof b === 'string'))) {
+    throw new KafkaWireError('ERR_CONFIG', `brokers must be "host:port,..." or an array of them, got ${typeof list}`)
+  }
   const items = (Array.isArray(list) ? list : list.split(',')).map((s) => s.trim()).filter((s) => s.length > 0)
   if (items.length === 0) throw new KafkaWireError('ERR_CONFIG', 'the bootstrap broker list is empty')
   return items.map((item) => {

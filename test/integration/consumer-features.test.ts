@@ -505,6 +505,13 @@ test('config errors are typed and immediate', () => {
   assert.throws(() => new Consumer({ brokers, groupId: 'g', whitelist: '(' }), ConfigError)
   assert.throws(() => new Consumer({ brokers, groupId: 'g', topics: ['bad name!'] }), ConfigError)
   assert.throws(() => new Consumer({ brokers, groupId: 'g', topics: ['t'], deadLetterTopic: '' }), ConfigError)
+  // A missing broker list (an unset environment variable, say) is a config error, not a TypeError.
+  for (const missing of [undefined, 9092, [1]]) {
+    assert.throws(
+      () => new Consumer({ brokers: missing as unknown as string, groupId: 'g', topics: ['t'] }),
+      (err: unknown) => (err as { code?: string }).code === 'ERR_CONFIG' && !(err instanceof TypeError),
+    )
+  }
 })
 
 test.run()
