@@ -50,7 +50,7 @@ export {
 export { ConfigError, ProduceError } from './client/errors.js'
 export { FetchError, type OffsetReset } from './client/fetcher.js'
 export { CommitFailedError, GroupError } from './client/group-membership.js'
-export { EARLIEST, LATEST, listOffset } from './client/list-offset.js'
+export { EARLIEST, LATEST, listOffset, listOffsets, type OffsetQuery } from './client/list-offset.js'
 export {
   Counter,
   Gauge,
@@ -167,7 +167,7 @@ export {
   loadProducerConfig,
   type MirrorConsumerConfig,
   type MirrorProducerConfig,
-} from './tools/mirror/client-settings.js'
+} from './tools/client-settings.js'
 export { MirrorError, MirrorMaker, type MirrorMakerOptions } from './tools/mirror/mirror-maker.js'
 export {
   type FramerOptions,
