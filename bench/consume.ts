@@ -19,25 +19,18 @@
 // a time through a per-message handler; 1 MiB per partition and fetch; auto-commit every 5 s; defaults
 // otherwise. Peers come from bench/package.json, installed by the runner on first use (see bench/produce.ts on
 // @confluentinc/kafka-javascript's native build). A peer that cannot load is reported and its rows left out.
-import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { Admin } from '../src/client/admin.js'
 import { Producer } from '../src/client/producer.js'
 import type { ConsumeAdapter, ConsumeResult, ConsumeSpec } from './peers/consume-common.js'
 import { payload } from './peers/produce-common.js'
+import { childMain, median, runInChild, runOptions, type SideBySideClient } from './side-by-side.js'
 import type { BenchContext, BenchRow, BenchSuite } from './types.js'
 
 const thisFile = fileURLToPath(import.meta.url)
-const repoRoot = fileURLToPath(new URL('..', import.meta.url))
 const PARTITIONS = 3
 
-interface Client {
-  name: string
-  /** bench/peers/consume-<adapter>.ts, or 'java'. */
-  adapter: string
-  variant?: string
-  peer?: string
-}
+type Client = SideBySideClient
 
 const CLIENTS: Client[] = [
   { name: 'kafka-wire', adapter: 'kafka-wire' },
@@ -107,52 +100,8 @@ function runChild(client: Client, spec: ConsumeSpec, timeoutMs: number): Promise
   if (client.adapter === 'java') {
     return import('./peers/consume-java.js').then((m) => m.runJavaConsumer(spec, timeoutMs))
   }
-  const child = fork(thisFile, ['--child', client.adapter, JSON.stringify({ ...spec, variant: client.variant })], {
-    cwd: repoRoot,
-    execArgv: ['--import', 'tsx', ...(process.env.CONSUME_BENCH_EXEC_ARGV?.split(' ').filter(Boolean) ?? [])],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  })
-  return new Promise((resolve, reject) => {
-    let settled = false
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      if (!settled) reject(new Error(`${client.name}: no result within ${timeoutMs} ms`))
-      settled = true
-    }, timeoutMs)
-    child.on('message', (m: { ok?: ConsumeResult; error?: string }) => {
-      if (settled) return
-      settled = true
-      clearTimeout(timer)
-      if (m.ok) resolve(m.ok)
-      else reject(new Error(m.error))
-    })
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer)
-      if (!settled) reject(new Error(`${client.name}: child exited with ${code ?? signal} before reporting`))
-      settled = true
-    })
-  })
-}
-
-async function peerLoads(ctx: BenchContext, client: Client): Promise<string | null> {
-  if (!client.peer) return null
-  try {
-    await ctx.peer(client.peer)
-    return null
-  } catch (err) {
-    return (err as Error).message.split('\n')[0]
-  }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = sorted.length >> 1
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
-}
-
-function option(args: string[], name: string): string[] | undefined {
-  const a = args.find((x) => x.startsWith(`--${name}=`))
-  return a?.slice(name.length + 3).split(',')
+  const execArgv = process.env.CONSUME_BENCH_EXEC_ARGV?.split(' ').filter(Boolean) ?? []
+  return runInChild<ConsumeResult>(thisFile, client, spec, timeoutMs, execArgv)
 }
 
 const suite: BenchSuite = {
@@ -162,17 +111,7 @@ const suite: BenchSuite = {
   peers: ['kafkajs', '@platformatic/kafka', '@confluentinc/kafka-javascript'],
   async run(ctx) {
     const brokers = ctx.brokers!
-    const quick = ctx.args.includes('--quick')
-    const only = option(ctx.args, 'only')
-    const pick = option(ctx.args, 'scenarios')?.map(Number)
-    const reps = Number(option(ctx.args, 'reps')?.[0] ?? (quick ? 1 : 3))
-    const clients: Client[] = []
-    for (const c of CLIENTS) {
-      if (only && !only.includes(c.name) && !only.includes(c.adapter)) continue
-      const problem = await peerLoads(ctx, c)
-      if (problem) ctx.log(`${c.name}: left out, ${c.peer} does not load: ${problem}`)
-      else clients.push(c)
-    }
+    const { quick, scenarios: pick, reps, clients } = await runOptions(ctx, CLIENTS)
     const list = scenarios(quick).filter((_, i) => !pick || pick.includes(i + 1))
     const admin = new Admin({ brokers })
     const topics: string[] = []
@@ -271,16 +210,7 @@ export default suite
 
 // ------------------------------------------------------------------------------------------ child process
 
-if (process.argv[2] === '--child') {
-  const adapterName = process.argv[3]
-  const spec = JSON.parse(process.argv[4]) as ConsumeSpec
-  const send = (m: unknown) => process.send!(m, () => process.exit(0))
-  try {
-    const adapter = (await import(`./peers/consume-${adapterName}.js`)).default as ConsumeAdapter
-    const result = await adapter.consume(spec)
-    result.rssMb = process.resourceUsage().maxRSS / 1024
-    send({ ok: result })
-  } catch (err) {
-    send({ error: (err as Error)?.stack ?? String(err) })
-  }
-}
+await childMain<ConsumeSpec, ConsumeResult>(
+  (name) => import(`./peers/consume-${name}.js`).then((m) => m.default),
+  (adapter, spec) => (adapter as ConsumeAdapter).consume(spec),
+)
