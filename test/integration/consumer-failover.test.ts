@@ -9,29 +9,18 @@ import { test } from 'uvu'
 import { Admin } from '../../src/client/admin.js'
 import { Consumer, type ConsumerMessage } from '../../src/client/consumer.js'
 import { Producer } from '../../src/client/producer.js'
-import { type Cluster, startCluster } from '../../src/tools/local-broker.js'
+import type { Cluster } from '../../src/tools/local-broker.js'
+import { external, startFailoverCluster } from '../helpers/failover-cluster.js'
 import { runJavaTool } from '../helpers/java-tools.js'
 import { endOffsets } from '../helpers/read-topic.js'
 
-const external = process.env.KAFKA_WIRE_EXTERNAL === '1'
 const PARTITIONS = 6
 const CONSUMERS = 3
 let cluster: Cluster
 
 test.before(async () => {
-  if (external) return
-  // Short broker sessions: a killed broker is fenced, and a restarted one back, in seconds rather than ~20 s.
   // Few offsets partitions: the group coordinator's log loads at once.
-  cluster = await startCluster({
-    nodes: 3,
-    serverProperties: {
-      'broker.session.timeout.ms': 2000,
-      'broker.heartbeat.interval.ms': 300,
-      'controller.quorum.fetch.timeout.ms': 1000,
-      'controller.quorum.election.timeout.ms': 500,
-      'offsets.topic.num.partitions': 3,
-    },
-  })
+  if (!external) cluster = await startFailoverCluster({ 'offsets.topic.num.partitions': 3 })
 })
 
 test.after(async () => {

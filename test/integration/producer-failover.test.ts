@@ -3,25 +3,14 @@ import { test } from 'uvu'
 import { Admin } from '../../src/client/admin.js'
 import { ProduceError } from '../../src/client/errors.js'
 import { Producer } from '../../src/client/producer.js'
-import { type Cluster, startCluster } from '../../src/tools/local-broker.js'
+import type { Cluster } from '../../src/tools/local-broker.js'
+import { external, startFailoverCluster } from '../helpers/failover-cluster.js'
 import { readTopic } from '../helpers/read-topic.js'
 
-// Its own 3-node cluster: brokers are killed here. Skipped against an external cluster.
-const external = process.env.KAFKA_WIRE_EXTERNAL === '1'
 let cluster: Cluster
 
 test.before(async () => {
-  if (external) return
-  // Short broker sessions: a killed broker is fenced, and a restarted one back, in seconds rather than ~20 s.
-  cluster = await startCluster({
-    nodes: 3,
-    serverProperties: {
-      'broker.session.timeout.ms': 2000,
-      'broker.heartbeat.interval.ms': 300,
-      'controller.quorum.fetch.timeout.ms': 1000,
-      'controller.quorum.election.timeout.ms': 500,
-    },
-  })
+  if (!external) cluster = await startFailoverCluster()
 })
 
 test.after(async () => {
