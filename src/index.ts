@@ -137,6 +137,16 @@ export {
 export { Writer } from './protocol/writer.js'
 // tools
 export {
+  type ConnectionConfig,
+  connectionConfigFromSettings,
+  type LoadedConfig,
+  loadConnectionConfig,
+  loadConsumerConfig,
+  loadProducerConfig,
+  type MirrorConsumerConfig,
+  type MirrorProducerConfig,
+} from './tools/client-settings.js'
+export {
   GraphiteReporter,
   type GraphiteReporterOptions,
   type GraphiteReporterStats,
@@ -161,13 +171,6 @@ export {
   startPrometheusServer,
 } from './tools/metrics/prometheus-exposition.js'
 export { MetricsReporterError, type Registries } from './tools/metrics/reporter-common.js'
-export {
-  type LoadedConfig,
-  loadConsumerConfig,
-  loadProducerConfig,
-  type MirrorConsumerConfig,
-  type MirrorProducerConfig,
-} from './tools/client-settings.js'
 export { MirrorError, MirrorMaker, type MirrorMakerOptions } from './tools/mirror/mirror-maker.js'
 export {
   type FramerOptions,

@@ -25,7 +25,9 @@ commands:
   groups                       list, describe (lag), delete consumer groups; reset their offsets
   perf produce|consume         load tests with throughput and latency percentiles
 
-Each command and subcommand takes --help. --brokers defaults to $KAFKA_BROKERS.
+Each command and subcommand takes --help. The commands that connect take --brokers (default: $KAFKA_BROKERS),
+--command-config FILE (client properties, as Kafka's tools take them) and SASL/TLS flags named as those
+settings: --security.protocol, --sasl.mechanism, --sasl.username, --ssl.ca.location...
 
 options:
   -h, --help                   this text`

@@ -1,8 +1,11 @@
-// What the `kafka-wire` commands share: option parsing with usage errors, the --brokers default, one-line error
-// reports with exit codes (2: usage, 1: anything else), value parsers, text tables, signals and percentiles.
+// What the `kafka-wire` commands share: option parsing with usage errors, the connection options (brokers,
+// --command-config, SASL and TLS), one-line error reports with exit codes (2: usage, 1: anything else), value
+// parsers, text tables, signals and percentiles.
 import { type ParseArgsConfig, parseArgs } from 'node:util'
 import { quantile } from '../client/metrics.js'
 import { KafkaWireError } from '../protocol/errors.js'
+import { type ConnectionConfig, connectionConfigFromLayers, type SettingsLayer } from './client-settings.js'
+import { readSettingsFile, type Settings } from './config-file.js'
 
 /** The command line is wrong: an unknown option, a missing or malformed value. Exit code 2. */
 export class UsageError extends KafkaWireError {
@@ -34,11 +37,95 @@ export function parseCommand<T extends ParseArgsConfig>(config: T): ReturnType<t
   }
 }
 
-/** --brokers, else $KAFKA_BROKERS. */
-export function brokersOf(given: string | undefined): string {
-  const brokers = given ?? process.env.KAFKA_BROKERS
-  if (!brokers) throw new UsageError('no brokers: give --brokers host:port or set KAFKA_BROKERS')
-  return brokers
+/**
+ * The options of every command that connects, spread into its parseCommand options. The security flags carry the
+ * names of the Java client settings (as in a --command-config file), so one vocabulary serves both.
+ */
+export const CONNECTION_OPTIONS = {
+  brokers: { type: 'string' },
+  'command-config': { type: 'string' },
+  'security.protocol': { type: 'string' },
+  'sasl.mechanism': { type: 'string' },
+  'sasl.username': { type: 'string' },
+  'sasl.password': { type: 'string' },
+  'sasl.oauthbearer.token.file': { type: 'string' },
+  'ssl.ca.location': { type: 'string' },
+  'ssl.certificate.location': { type: 'string' },
+  'ssl.key.location': { type: 'string' },
+  'ssl.key.password': { type: 'string' },
+  'ssl.endpoint.identification.algorithm': { type: 'string' },
+} as const
+
+/** The paragraph about CONNECTION_OPTIONS that every connecting command's --help ends with. */
+export const CONNECTION_USAGE = `connection (the flags override the --command-config file):
+  --brokers LIST            bootstrap brokers, host:port[,host:port] (default: the file's bootstrap.servers,
+                            else $KAFKA_BROKERS)
+  --command-config FILE     client settings as Kafka's tools take them: Java properties or JSON with
+                            bootstrap.servers, client.id, security.protocol, sasl.*, ssl.*, request.timeout.ms...
+                            (consumer and producer settings are ignored, with a warning)
+  --security.protocol P     PLAINTEXT (default), SSL, SASL_PLAINTEXT or SASL_SSL
+  --sasl.mechanism M        PLAIN (default), SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER
+  --sasl.username NAME
+  --sasl.password PASS      default: the file's, else $KAFKA_SASL_PASSWORD (which keeps it out of ps)
+  --sasl.oauthbearer.token.file FILE
+                            OAUTHBEARER: a file holding the token, read again at each re-authentication
+  --ssl.ca.location FILE    CA certificates to trust (PEM; default: Node's bundled CAs)
+  --ssl.certificate.location FILE
+                            a client certificate (PEM), for brokers that ask for one
+  --ssl.key.location FILE   its private key (PEM)
+  --ssl.key.password PASS   the key's passphrase
+  --ssl.endpoint.identification.algorithm https|none
+                            none: do not check that the broker's certificate names its host (default https)`
+
+export type ConnectionValues = { readonly [K in keyof typeof CONNECTION_OPTIONS]?: string }
+
+/** What a command's clients connect with: spread into an Admin, Producer or Consumer configuration. */
+export type CommandConnection = ConnectionConfig & { brokers: string }
+
+const SECURITY_FLAGS = (Object.keys(CONNECTION_OPTIONS) as Array<keyof ConnectionValues>).filter(
+  (name) => name !== 'brokers' && name !== 'command-config',
+)
+
+/**
+ * The connection of a command: the --command-config file, the security flags over it, the SASL password from
+ * $KAFKA_SASL_PASSWORD when neither gives one, and the brokers from --brokers, else the file, else $KAFKA_BROKERS.
+ * Files (the configuration, PEM files, a token file) are read here, so mistakes are one line before connecting:
+ * a UsageError for the flags, a ConfigError naming the file and setting for the file.
+ */
+export function connectionSettingsOf(
+  values: ConnectionValues,
+  env: NodeJS.ProcessEnv = process.env,
+): { connection: CommandConnection; warnings: string[] } {
+  const file = values['command-config']
+  if (file === '') throw new UsageError('--command-config must not be empty')
+  const layers: SettingsLayer[] = []
+  if (file !== undefined) layers.push({ settings: readSettingsFile(file), source: file })
+  const flags: Settings = new Map()
+  for (const name of SECURITY_FLAGS) if (values[name] !== undefined) flags.set(name, values[name])
+  layers.push({ settings: flags, source: 'the command line', flags: true, error: (m) => new UsageError(m) })
+  const { config, warnings } = connectionConfigFromLayers(layers, {
+    passwordFallback: { value: env.KAFKA_SASL_PASSWORD || undefined, name: '$KAFKA_SASL_PASSWORD' },
+  })
+  const brokers = values.brokers ?? config.brokers ?? env.KAFKA_BROKERS
+  if (!brokers)
+    throw new UsageError(
+      file === undefined
+        ? 'no brokers: give --brokers host:port or set KAFKA_BROKERS'
+        : `no brokers: give --brokers host:port, bootstrap.servers in ${file}, or set KAFKA_BROKERS`,
+    )
+  return { connection: { ...config, brokers }, warnings }
+}
+
+/** connectionSettingsOf, its warnings written to stderr as `kafka-wire <command>: <warning>`. */
+export function connectionOf(command: string, values: ConnectionValues): CommandConnection {
+  const { connection, warnings } = connectionSettingsOf(values)
+  for (const w of warnings) process.stderr.write(`kafka-wire ${command}: ${w}\n`)
+  return connection
+}
+
+/** Whether an option is one of CONNECTION_OPTIONS (which every subcommand takes). */
+export function isConnectionOption(name: string): boolean {
+  return Object.hasOwn(CONNECTION_OPTIONS, name)
 }
 
 /** One line for an error: its message, with the code when the message does not start with it. */

@@ -4,7 +4,9 @@ import { type AssignedPartition, Consumer, type ConsumerMessage, type SeekTarget
 import { ErrorCode, KafkaError } from '../protocol/error-codes.js'
 import {
   bigintOption,
-  brokersOf,
+  CONNECTION_OPTIONS,
+  CONNECTION_USAGE,
+  connectionOf,
   errorLine,
   integerOption,
   nameList,
@@ -24,7 +26,6 @@ Prints each message on a line of stdout until --max-messages, --timeout-ms, or S
 (with a group), leaves the group, and reports how many were printed on stderr.
 
 options:
-  --brokers LIST            bootstrap brokers, host:port[,host:port] (default: $KAFKA_BROKERS)
   --topic T                 the topic (with --group, several: T1,T2)
   --group G                 consume in group G: partitions are shared with its other members, offsets committed
   --partitions 0,1          read these partitions directly, outside any group (with --group too: commit to G)
@@ -39,14 +40,16 @@ options:
   --format F                value (default): the value alone ("null" for none)
                             json: {"topic","partition","offset","timestamp","key","value","headers":[{"key","value"}]}
   --base64                  keys, values and header values as base64 instead of UTF-8 text
-  -h, --help                this text`
+  -h, --help                this text
+
+${CONNECTION_USAGE}`
 
 export async function runConsumeCommand(argv: string[]): Promise<number> {
   return runCommand('consume', async () => {
     const { values } = parseCommand({
       args: argv,
       options: {
-        brokers: { type: 'string' },
+        ...CONNECTION_OPTIONS,
         topic: { type: 'string' },
         group: { type: 'string' },
         partitions: { type: 'string' },
@@ -84,10 +87,10 @@ export async function runConsumeCommand(argv: string[]): Promise<number> {
     const timeoutMs = integerOption('timeout-ms', values['timeout-ms'], { min: 1 })
     const format = oneOf('format', values.format, ['value', 'json'] as const) ?? 'value'
     const encoding = values.base64 ? 'base64' : 'utf8'
-    const brokers = brokersOf(values.brokers)
+    const connection = connectionOf('consume', values)
 
     // Unknown topics and partitions are one clear line now, not a consumer waiting for them forever.
-    const admin = new Admin({ brokers, clientId: 'kafka-wire-cli' })
+    const admin = new Admin({ clientId: 'kafka-wire-cli', ...connection })
     try {
       const infos = await admin.describeTopics(topics)
       for (const p of partitions ?? [])
@@ -138,8 +141,8 @@ export async function runConsumeCommand(argv: string[]): Promise<number> {
           : (start ?? (groupId === undefined ? 'latest' : undefined)),
     }))
     const consumer = new Consumer({
-      brokers,
       clientId: 'kafka-wire-cli',
+      ...connection,
       groupId,
       ...(assignment ? { assignment } : { topics }),
       autoOffsetReset: start === 'earliest' ? 'earliest' : 'latest',

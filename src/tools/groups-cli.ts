@@ -5,8 +5,11 @@ import type { TopicPartitionOffset } from '../client/offset-tracker.js'
 import { KafkaWireError } from '../protocol/errors.js'
 import {
   bigintOption,
-  brokersOf,
+  CONNECTION_OPTIONS,
+  CONNECTION_USAGE,
+  connectionOf,
   integerOption,
+  isConnectionOption,
   nameList,
   parseCommand,
   partitionList,
@@ -28,17 +31,19 @@ subcommands:
   reset-offsets GROUP       move a group's committed offsets (the group must have no members)
 
 options of every subcommand:
-  --brokers LIST            bootstrap brokers, host:port[,host:port] (default: $KAFKA_BROKERS)
-  -h, --help                the subcommand's options`
+  -h, --help                the subcommand's options
 
-const BROKERS = `  --brokers LIST            bootstrap brokers (default: $KAFKA_BROKERS)
-  -h, --help                this text`
+${CONNECTION_USAGE}`
+
+const HELP = `  -h, --help                this text
+
+${CONNECTION_USAGE}`
 
 const SUB_USAGE: Record<string, string> = {
   list: `usage: kafka-wire groups list [--json]
 
   --json                    a JSON array of {groupId, state, type, protocolType}
-${BROKERS}`,
+${HELP}`,
   describe: `usage: kafka-wire groups describe GROUP [--topic T[,T2]] [--json]
 
 Prints the group's state and members, then one row per partition it has offsets for (or is assigned):
@@ -48,9 +53,9 @@ A partition without a committed offset shows "-" and the lag from its earliest o
   --topic T[,T2]            only these topics
   --json                    one JSON object: {groupId, state, protocolType, protocol, members, partitions:
                             [{topic, partition, committed, end, lag, memberId, clientId, host}]} (committed -1: none)
-${BROKERS}`,
+${HELP}`,
   delete: `usage: kafka-wire groups delete GROUP ...
-${BROKERS}`,
+${HELP}`,
   'reset-offsets': `usage: kafka-wire groups reset-offsets GROUP (--topic T[,T2] | --all-topics) TARGET [--dry-run | --execute]
 
 Computes the new offsets and prints them; only --execute writes them. The group must have no active members.
@@ -69,7 +74,7 @@ targets (one):
   --dry-run                 print the new offsets only (the default)
   --execute                 write them
   --json                    a JSON array of {topic, partition, offset}
-${BROKERS}`,
+${HELP}`,
 }
 
 export async function runGroupsCommand(argv: string[]): Promise<number> {
@@ -82,7 +87,7 @@ export async function runGroupsCommand(argv: string[]): Promise<number> {
       args: rest,
       allowPositionals: true,
       options: {
-        brokers: { type: 'string' },
+        ...CONNECTION_OPTIONS,
         help: { type: 'boolean', short: 'h' },
         json: { type: 'boolean' },
         topic: { type: 'string', multiple: true },
@@ -117,7 +122,7 @@ export async function runGroupsCommand(argv: string[]): Promise<number> {
       ],
     }
     for (const key of Object.keys(values))
-      if (key !== 'brokers' && key !== 'help' && !allowed[sub].includes(key))
+      if (!isConnectionOption(key) && key !== 'help' && !allowed[sub].includes(key))
         throw new UsageError(`unknown option '--${key}' for groups ${sub}`)
     if (sub === 'list' && positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`)
     if (sub !== 'list' && positionals.length === 0) throw new UsageError('give a group')
@@ -126,7 +131,7 @@ export async function runGroupsCommand(argv: string[]): Promise<number> {
     const topics = (values.topic ?? []).flatMap((t) => nameList(t))
     const reset = sub === 'reset-offsets' ? resetPlan(values, topics) : undefined
 
-    const admin = new Admin({ brokers: brokersOf(values.brokers), clientId: 'kafka-wire-cli' })
+    const admin = new Admin({ clientId: 'kafka-wire-cli', ...connectionOf(`groups ${sub}`, values) })
     try {
       switch (sub) {
         case 'list': {

@@ -5,18 +5,18 @@ import { parseArgs } from 'node:util'
 import { ConfigError } from '../client/errors.js'
 import { KafkaWireError } from '../protocol/errors.js'
 import {
+  loadConsumerConfig,
+  loadProducerConfig,
+  type MirrorConsumerConfig,
+  type MirrorProducerConfig,
+} from './client-settings.js'
+import {
   METRICS_ARG_OPTIONS,
   METRICS_USAGE,
   type MetricsReporting,
   metricsOptionsFromArgs,
   startMetricsReporting,
 } from './metrics/metrics-flags.js'
-import {
-  loadConsumerConfig,
-  loadProducerConfig,
-  type MirrorConsumerConfig,
-  type MirrorProducerConfig,
-} from './mirror/client-settings.js'
 import { MirrorMaker } from './mirror/mirror-maker.js'
 
 const USAGE = `usage: kafka-wire mirror --consumer.config FILE [--consumer.config FILE...] --producer.config FILE

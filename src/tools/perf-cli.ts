@@ -8,7 +8,9 @@ import type { ProduceError } from '../client/errors.js'
 import { Producer } from '../client/producer.js'
 import { KafkaWireError } from '../protocol/errors.js'
 import {
-  brokersOf,
+  CONNECTION_OPTIONS,
+  CONNECTION_USAGE,
+  connectionOf,
   errorLine,
   integerOption,
   onStopSignals,
@@ -33,7 +35,6 @@ See kafka-wire perf produce --help and kafka-wire perf consume --help.`
 
 const COMMON = `  --interval-ms MS          progress every MS (default 5000; a live bar on a terminal)
   --json                    print the final report as one JSON object on stdout (progress stays on stderr)
-  --brokers LIST            bootstrap brokers (default: $KAFKA_BROKERS)
   -h, --help                this text`
 
 const PRODUCE_USAGE = `usage: kafka-wire perf produce --topic T [options]
@@ -49,7 +50,9 @@ const PRODUCE_USAGE = `usage: kafka-wire perf produce --topic T [options]
 ${COMMON}
 
 Report: messages, bytes, seconds, msg/s, MB/s (MB = 2^20 bytes, as Kafka's tools) and the latency from produce()
-to acknowledgement in ms: avg, p50, p95, p99, p99.9, max.`
+to acknowledgement in ms: avg, p50, p95, p99, p99.9, max.
+
+${CONNECTION_USAGE}`
 
 const CONSUME_USAGE = `usage: kafka-wire perf consume --topic T [options]
 
@@ -62,7 +65,9 @@ ${COMMON}
 
 Report: messages, bytes (keys and values), seconds from the first message (and the join time before it),
 msg/s, MB/s (MB = 2^20 bytes), fetch latency (request to response, ms) and end-to-end latency (message timestamp
-to its handling, ms): avg, p50, p95, p99, p99.9, max.`
+to its handling, ms): avg, p50, p95, p99, p99.9, max.
+
+${CONNECTION_USAGE}`
 
 export async function runPerfCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv
@@ -150,7 +155,7 @@ async function perfProduce(argv: string[]): Promise<number> {
   const { values } = parseCommand({
     args: argv,
     options: {
-      brokers: { type: 'string' },
+      ...CONNECTION_OPTIONS,
       topic: { type: 'string' },
       count: { type: 'string' },
       size: { type: 'string' },
@@ -176,9 +181,9 @@ async function perfProduce(argv: string[]): Promise<number> {
   const lingerMs = integerOption('linger-ms', values['linger-ms'], { min: 0 }) ?? 5
   const batchBytes = integerOption('batch-bytes', values['batch-bytes'], { min: 1 }) ?? 64 * 1024
   const intervalMs = integerOption('interval-ms', values['interval-ms'], { min: 10 }) ?? 5000
-  const brokers = brokersOf(values.brokers)
+  const connection = connectionOf('perf produce', values)
 
-  const admin = new Admin({ brokers, clientId: 'kafka-wire-perf' })
+  const admin = new Admin({ clientId: 'kafka-wire-perf', ...connection })
   try {
     await admin.describeTopics([topic])
   } finally {
@@ -188,8 +193,8 @@ async function perfProduce(argv: string[]): Promise<number> {
   // Random upper-case letters, as ProducerPerformance makes its payload.
   const payload = Buffer.from(randomBytes(size).map((b) => 65 + (b % 26)))
   const producer = new Producer({
-    brokers,
     clientId: 'kafka-wire-perf',
+    ...connection,
     acks,
     idempotent: acks === 'all',
     compression,
@@ -305,7 +310,7 @@ async function perfConsume(argv: string[]): Promise<number> {
   const { values } = parseCommand({
     args: argv,
     options: {
-      brokers: { type: 'string' },
+      ...CONNECTION_OPTIONS,
       topic: { type: 'string' },
       count: { type: 'string' },
       group: { type: 'string' },
@@ -324,9 +329,9 @@ async function perfConsume(argv: string[]): Promise<number> {
   const intervalMs = integerOption('interval-ms', values['interval-ms'], { min: 10 }) ?? 5000
   if (values.group === '') throw new UsageError('--group must not be empty')
   const groupId = values.group ?? `kafka-wire-perf-${Date.now()}`
-  const brokers = brokersOf(values.brokers)
+  const connection = connectionOf('perf consume', values)
 
-  const admin = new Admin({ brokers, clientId: 'kafka-wire-perf' })
+  const admin = new Admin({ clientId: 'kafka-wire-perf', ...connection })
   try {
     await admin.describeTopics([topic])
   } finally {
@@ -344,8 +349,8 @@ async function perfConsume(argv: string[]): Promise<number> {
   })
   let failure: unknown = null
   const consumer = new Consumer({
-    brokers,
     clientId: 'kafka-wire-perf',
+    ...connection,
     groupId,
     topics: [topic],
     autoOffsetReset: values['from-latest'] ? 'latest' : 'earliest',

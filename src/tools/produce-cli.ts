@@ -9,7 +9,9 @@ import { type Acks, Producer, type ProducerMessage } from '../client/producer.js
 import { CompressionCodecs, type CompressionName } from '../protocol/compression.js'
 import { ErrorCode, KafkaError } from '../protocol/error-codes.js'
 import {
-  brokersOf,
+  CONNECTION_OPTIONS,
+  CONNECTION_USAGE,
+  connectionOf,
   integerOption,
   keyValues,
   oneOf,
@@ -26,7 +28,6 @@ Sends each line of stdin (or of --file) as one message, waits until all are ackn
 were produced on stderr. The first failure stops the input; what was accepted before it is still delivered.
 
 options:
-  --brokers LIST            bootstrap brokers, host:port[,host:port] (default: $KAFKA_BROKERS)
   --topic T                 the topic (it must exist)
   --file PATH               read lines from this file instead of stdin
   --key-separator SEP       each line is KEY SEP VALUE (split at the first SEP); a line without SEP is an error
@@ -34,7 +35,9 @@ options:
   --partition N             send every message to partition N (default: by key, or sticky without keys)
   --compression C           none (default), gzip, snappy, lz4, zstd
   --acks A                  all (default; idempotent), 1, 0
-  -h, --help                this text`
+  -h, --help                this text
+
+${CONNECTION_USAGE}`
 
 export const ACKS = ['all', '-1', '1', '0'] as const
 
@@ -52,7 +55,7 @@ export async function runProduceCommand(argv: string[]): Promise<number> {
     const { values } = parseCommand({
       args: argv,
       options: {
-        brokers: { type: 'string' },
+        ...CONNECTION_OPTIONS,
         topic: { type: 'string' },
         file: { type: 'string' },
         'key-separator': { type: 'string' },
@@ -72,10 +75,10 @@ export async function runProduceCommand(argv: string[]): Promise<number> {
     const partition = integerOption('partition', values.partition, { min: 0 })
     const acks = acksOf(values.acks)
     const compression = compressionOf(values.compression)
-    const brokers = brokersOf(values.brokers)
+    const connection = connectionOf('produce', values)
 
     // An unknown topic or partition is one clear line now, not a delivery timeout per message later.
-    const admin = new Admin({ brokers, clientId: 'kafka-wire-cli' })
+    const admin = new Admin({ clientId: 'kafka-wire-cli', ...connection })
     try {
       const [info] = await admin.describeTopics([topic])
       if (partition !== undefined && !info.partitions.some((p) => p.partition === partition))
@@ -85,8 +88,8 @@ export async function runProduceCommand(argv: string[]): Promise<number> {
     }
 
     const producer = new Producer({
-      brokers,
       clientId: 'kafka-wire-cli',
+      ...connection,
       acks,
       idempotent: acks === 'all',
       compression,

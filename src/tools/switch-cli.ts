@@ -1,6 +1,7 @@
 // `kafka-wire switch`: write a blue/green switch request to the control topic (docs/blue-green.md).
 import { parseArgs } from 'node:util'
 import { DEFAULT_CONTROL_TOPIC, requestSwitch, type SwitchTarget } from '../client/blue-green.js'
+import { CONNECTION_OPTIONS, CONNECTION_USAGE, connectionOf } from './command-line.js'
 
 const USAGE = `usage: kafka-wire switch --from GROUP --to GROUP [target options] [--swap [source options]]
 
@@ -9,7 +10,6 @@ commit, leave, and join --to, resuming from its committed offsets. With --swap, 
 to --from at the same time.
 
 options:
-  --brokers LIST         bootstrap brokers, host:port[,host:port] (default: $KAFKA_BROKERS)
   --from GROUP           the group whose instances move
   --to GROUP             the group they join
   --to-topics T1,T2      the subscription in --to (default: keep the current one)
@@ -20,7 +20,9 @@ options:
   --from-whitelist RE
   --from-blacklist RE
   --control-topic NAME   default ${DEFAULT_CONTROL_TOPIC}
-  -h, --help             this text`
+  -h, --help             this text
+
+${CONNECTION_USAGE}`
 
 function target(groupId: string, topics?: string, whitelist?: string, blacklist?: string): SwitchTarget {
   const given = [topics, whitelist, blacklist].filter((x) => x !== undefined).length
@@ -40,7 +42,7 @@ export async function runSwitchCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      brokers: { type: 'string' },
+      ...CONNECTION_OPTIONS,
       from: { type: 'string' },
       to: { type: 'string' },
       'to-topics': { type: 'string' },
@@ -59,8 +61,6 @@ export async function runSwitchCommand(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`)
     return 0
   }
-  const brokers = values.brokers ?? process.env.KAFKA_BROKERS
-  if (!brokers) throw new Error('no brokers: give --brokers host:port or set KAFKA_BROKERS')
   if (!values.from || !values.to) throw new Error('give --from GROUP and --to GROUP (see kafka-wire switch --help)')
   if (!values.swap && (values['from-topics'] || values['from-whitelist'] || values['from-blacklist']))
     throw new Error('--from-topics, --from-whitelist and --from-blacklist only go with --swap')
@@ -76,7 +76,7 @@ export async function runSwitchCommand(argv: string[]): Promise<number> {
       to: target(values.from, values['from-topics'], values['from-whitelist'], values['from-blacklist']),
     })
   const requests = await requestSwitch({
-    brokers,
+    ...connectionOf('switch', values),
     controlTopic: values['control-topic'] ?? DEFAULT_CONTROL_TOPIC,
     switches,
   })

@@ -5,6 +5,7 @@ import { ConfigError } from '../client/errors.js'
 import { MetricsRegistry } from '../client/metrics.js'
 import type { Acks } from '../client/producer.js'
 import type { CompressionName } from '../protocol/compression.js'
+import { CONNECTION_OPTIONS, CONNECTION_USAGE, connectionOf } from './command-line.js'
 import {
   METRICS_ARG_OPTIONS,
   METRICS_USAGE,
@@ -28,7 +29,7 @@ TCP connection is paused until there is room (its sender blocks). SIGINT/SIGTERM
 queue and close the producers; a second signal stops at once.
 
 options:
-  --brokers LIST          bootstrap brokers, host:port[,host:port] (default: $KAFKA_BROKERS; alias --broker.list)
+  --broker.list LIST      the same as --brokers (go_kafka_client's name)
   --topic TOPIC           where the lines go (required)
   --tcp.host HOST         default 0.0.0.0
   --tcp.port PORT         default 5140 (0: any free port)
@@ -47,6 +48,8 @@ options:
   --max.message.bytes N   longer lines are cut off there (default 65536)
   --stop.timeout MS       how long a stop may take to deliver what is queued (default 30000)
   -h, --help              this text
+
+${CONNECTION_USAGE}
 
 metrics (registry names): syslog.messages.received{transport}, syslog.messages.produced,
 syslog.messages.failed, syslog.messages.dropped{reason=queue_full|unparsed|stopped}, syslog.parse.errors{transport},
@@ -142,7 +145,7 @@ function parseSyslogArgs(argv: string[]) {
   return parseArgs({
     args: argv,
     options: {
-      brokers: { type: 'string' },
+      ...CONNECTION_OPTIONS,
       'broker.list': { type: 'string' },
       topic: { type: 'string' },
       'tcp.host': { type: 'string' },
@@ -173,8 +176,6 @@ function checkedConfig(
   values: ReturnType<typeof parseSyslogArgs>['values'],
 ): { config: SyslogServerConfig; reporting: MetricsReportingOptions } | null {
   if (values.help) return null
-  const brokers = values.brokers ?? values['broker.list'] ?? process.env.KAFKA_BROKERS
-  if (!brokers) throw new ConfigError('no brokers: give --brokers host:port or set KAFKA_BROKERS')
   if (!values.topic) throw new ConfigError('give --topic TOPIC (see kafka-wire syslog --help)')
   const compression = values.compression
   if (compression !== undefined && !CODECS.includes(compression))
@@ -182,8 +183,7 @@ function checkedConfig(
   const unparsed = values.unparsed ?? 'produce'
   if (unparsed !== 'produce' && unparsed !== 'drop')
     throw new ConfigError(`--unparsed must be produce or drop, got "${unparsed}"`)
-  const config: SyslogServerConfig = {
-    brokers,
+  const config: Omit<SyslogServerConfig, 'brokers'> = {
     topic: values.topic,
     tcp: values['no.tcp']
       ? false
@@ -206,7 +206,15 @@ function checkedConfig(
     if (values.source !== undefined) config.logLine.source = values.source
     if (values['log.type.id'] !== undefined) config.logLine.logTypeId = int64(values['log.type.id'], 'log.type.id')
   }
-  return { config, reporting: metricsOptionsFromArgs(values) }
+  const reporting = metricsOptionsFromArgs(values)
+  // The connection last: its files are read only once the flags are known to be right.
+  const { brokers, requestTimeoutMs, ...connection } = connectionOf('syslog', {
+    ...values,
+    brokers: values.brokers ?? values['broker.list'],
+  })
+  if (requestTimeoutMs !== undefined)
+    process.stderr.write('kafka-wire syslog: request.timeout.ms is ignored (--acks.timeout sets the request timeout)\n')
+  return { config: { ...config, brokers, producer: connection }, reporting }
 }
 
 function describe(server: SyslogServer): string {

@@ -1,8 +1,11 @@
 // `kafka-wire topics`: list, describe, create, delete, alter configs, add partitions (kafka-topics.sh's jobs).
 import { Admin, type ConfigChange } from '../client/admin.js'
 import {
-  brokersOf,
+  CONNECTION_OPTIONS,
+  CONNECTION_USAGE,
+  connectionOf,
   integerOption,
+  isConnectionOption,
   keyValues,
   parseCommand,
   printUsage,
@@ -24,18 +27,20 @@ subcommands:
   add-partitions TOPIC      grow a topic to more partitions
 
 options of every subcommand:
-  --brokers LIST            bootstrap brokers, host:port[,host:port] (default: $KAFKA_BROKERS)
-  -h, --help                the subcommand's options`
+  -h, --help                the subcommand's options
 
-const BROKERS = `  --brokers LIST            bootstrap brokers (default: $KAFKA_BROKERS)
-  -h, --help                this text`
+${CONNECTION_USAGE}`
+
+const HELP = `  -h, --help                this text
+
+${CONNECTION_USAGE}`
 
 const SUB_USAGE: Record<string, string> = {
   list: `usage: kafka-wire topics list [--internal] [--json]
 
   --internal                include internal topics (__consumer_offsets, ...)
   --json                    a JSON array of names
-${BROKERS}`,
+${HELP}`,
   describe: `usage: kafka-wire topics describe [TOPIC ...] [--json]
 
 Without topics: every topic. Shows each partition's leader, replicas and in-sync replicas, and the configs set
@@ -43,29 +48,29 @@ on the topic itself.
 
   --json                    a JSON array of {name, topicId, internal, partitions: [{partition, leader, replicas,
                             isr, offlineReplicas}], configs}
-${BROKERS}`,
+${HELP}`,
   create: `usage: kafka-wire topics create TOPIC [--partitions N] [--replication-factor N] [--config k=v ...]
 
   --partitions N            default: the broker's num.partitions
   --replication-factor N    default: the broker's default.replication.factor
   --config k=v              a topic config (repeatable), e.g. --config cleanup.policy=compact
   --if-not-exists           an existing topic is not an error
-${BROKERS}`,
+${HELP}`,
   delete: `usage: kafka-wire topics delete TOPIC ... [--if-exists]
 
   --if-exists               a missing topic is not an error
-${BROKERS}`,
+${HELP}`,
   alter: `usage: kafka-wire topics alter TOPIC [--config k=v ...] [--delete-config k ...]
 
 Changes only the configs named; the others keep their values.
 
   --config k=v              set a config (repeatable)
   --delete-config KEY       remove a config override, back to the broker's default (repeatable)
-${BROKERS}`,
+${HELP}`,
   'add-partitions': `usage: kafka-wire topics add-partitions TOPIC --partitions N
 
   --partitions N            the new partition count (Kafka never removes partitions)
-${BROKERS}`,
+${HELP}`,
 }
 
 export async function runTopicsCommand(argv: string[]): Promise<number> {
@@ -79,7 +84,7 @@ export async function runTopicsCommand(argv: string[]): Promise<number> {
       args: rest,
       allowPositionals: true,
       options: {
-        brokers: { type: 'string' },
+        ...CONNECTION_OPTIONS,
         help: { type: 'boolean', short: 'h' },
         json: { type: 'boolean' },
         internal: { type: 'boolean' },
@@ -102,7 +107,7 @@ export async function runTopicsCommand(argv: string[]): Promise<number> {
       'add-partitions': ['partitions'],
     }
     for (const key of Object.keys(values))
-      if (key !== 'brokers' && key !== 'help' && !allowed[sub].includes(key))
+      if (!isConnectionOption(key) && key !== 'help' && !allowed[sub].includes(key))
         throw new UsageError(`unknown option '--${key}' for topics ${sub}`)
     const positional = (what: string, many = false) => {
       if (positionals.length === 0) throw new UsageError(`give ${what}`)
@@ -119,7 +124,7 @@ export async function runTopicsCommand(argv: string[]): Promise<number> {
     if (sub === 'alter' && configs.length === 0 && !values['delete-config'])
       throw new UsageError('give --config k=v or --delete-config KEY')
 
-    const admin = new Admin({ brokers: brokersOf(values.brokers), clientId: 'kafka-wire-cli' })
+    const admin = new Admin({ clientId: 'kafka-wire-cli', ...connectionOf(name, values) })
     try {
       switch (sub) {
         case 'list': {

@@ -2,12 +2,14 @@
 // against the broker. dist is rebuilt first when any file under src/ is newer than it.
 import * as assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, readdirSync, statSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { test } from 'uvu'
 import { Admin } from '../../src/client/admin.js'
-import { loud } from '../helpers/local-kafka.js'
+import type { Cluster } from '../../src/tools/local-broker.js'
+import { acquireCluster, type ClusterLease, EXTERNAL, loud } from '../helpers/local-kafka.js'
 
 const brokers: string = process.env.KAFKA_BROKERS ?? ''
 if (!brokers) throw new Error('KAFKA_BROKERS is not set: run through npm test, or point it at a cluster')
@@ -79,8 +81,14 @@ async function ok(args: string[], input?: string): Promise<Run> {
 }
 
 /** A failure: the given exit code and exactly one line on stderr, nothing on stdout. */
-async function fails(args: string[], code: number, pattern: RegExp, input?: string): Promise<string> {
-  const r = await cli(args, { input })
+async function fails(
+  args: string[],
+  code: number,
+  pattern: RegExp,
+  input?: string,
+  env?: NodeJS.ProcessEnv,
+): Promise<string> {
+  const r = await cli(args, { input, env })
   assert.equal(r.code, code, `kafka-wire ${args.join(' ')}: exit code (stderr: ${r.stderr})`)
   const lines = r.stderr.split('\n').filter(Boolean)
   assert.equal(lines.length, 1, `one line on stderr, got: ${r.stderr}`)
@@ -100,7 +108,25 @@ test.before(
   }),
 )
 
+/**
+ * A broker with SASL and TLS listeners: test/run.ts's shared one (started with auth), else one of this file's own;
+ * none when KAFKA_BROKERS came from the user (KAFKA_WIRE_EXTERNAL=1).
+ */
+let secured: ClusterLease | undefined
+async function securedCluster(): Promise<Cluster | undefined> {
+  if (EXTERNAL) {
+    console.log('  SASL/TLS tests skipped: KAFKA_WIRE_EXTERNAL=1 (they need the local broker and its listeners)')
+    return undefined
+  }
+  secured ??= await acquireCluster({ auth: true })
+  return secured.cluster
+}
+
+const scratch = mkdtempSync(join(tmpdir(), 'kafka-wire-cli-test-'))
+
 test.after(async () => {
+  rmSync(scratch, { recursive: true, force: true })
+  await secured?.release()
   const all = await admin.listTopics().catch(() => [] as string[])
   await admin
     .deleteTopics(
@@ -449,6 +475,170 @@ test('consume: SIGTERM commits and leaves the group, exit 0', async () => {
   }
 })
 
+test('SASL and TLS flags: SCRAM-SHA-512 and SCRAM-SHA-256 ($KAFKA_SASL_PASSWORD), OAUTHBEARER, mutual TLS', async () => {
+  const kafka = await securedCluster()
+  if (!kafka) return
+  const { username, password } = kafka.users[0]
+  const topic = topicName()
+  const saslPlaintext = [
+    '--brokers',
+    kafka.addresses('SASL_PLAINTEXT').join(','),
+    '--security.protocol',
+    'SASL_PLAINTEXT',
+  ]
+  const scram512 = [...saslPlaintext, '--sasl.mechanism', 'SCRAM-SHA-512', '--sasl.username', username]
+  await ok(['topics', 'create', topic, '--partitions', '1', ...scram512, '--sasl.password', password])
+  const listed = await ok(['topics', 'list', ...scram512, '--sasl.password', password])
+  assert.ok(listed.stdout.split('\n').includes(topic), listed.stdout)
+  assert.equal(listed.stderr, '')
+
+  // The password from the environment, out of argv.
+  const viaEnv = await cli(
+    ['topics', 'list', ...saslPlaintext, '--sasl.mechanism', 'SCRAM-SHA-256', '--sasl.username', username],
+    { env: { KAFKA_SASL_PASSWORD: password } },
+  )
+  assert.equal(viaEnv.code, 0, viaEnv.stderr)
+  assert.ok(viaEnv.stdout.split('\n').includes(topic))
+
+  // OAUTHBEARER: an unsecured JWT (alg "none"), which the test broker's default validator accepts.
+  const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url')
+  const now = Math.floor(Date.now() / 1000)
+  const tokenFile = join(scratch, 'token')
+  writeFileSync(tokenFile, `${part({ alg: 'none' })}.${part({ sub: username, iat: now - 10, exp: now + 3600 })}.\n`)
+  const oauth = await ok([
+    ...['topics', 'describe', topic, '--json', ...saslPlaintext],
+    ...['--sasl.mechanism', 'OAUTHBEARER', '--sasl.oauthbearer.token.file', tokenFile],
+  ])
+  assert.equal(JSON.parse(oauth.stdout)[0].name, topic)
+
+  // Mutual TLS with the client certificate as PEM files (made when openssl is installed).
+  const tls = kafka.tls!
+  if (tls.clientCertPath && tls.clientKeyPath) {
+    const mtls = await ok([
+      ...['topics', 'list', '--brokers', kafka.addresses('MTLS').join(','), '--security.protocol', 'SSL'],
+      ...['--ssl.ca.location', tls.caPath, '--ssl.certificate.location', tls.clientCertPath],
+      ...['--ssl.key.location', tls.clientKeyPath],
+    ])
+    assert.ok(mtls.stdout.split('\n').includes(topic))
+  }
+})
+
+test('SASL_SSL from a --command-config file: produce, then consume in a group; Java-only settings warned', async () => {
+  const kafka = await securedCluster()
+  if (!kafka) return
+  const { username, password } = kafka.users[0]
+  const topic = topicName()
+  // What a kafka-topics.sh --command-config file looks like, with settings of the Java consumer and producer that
+  // these commands do not read. Its bootstrap.servers wins over $KAFKA_BROKERS (the PLAINTEXT listener).
+  const config = join(scratch, 'client.properties')
+  writeFileSync(
+    config,
+    [
+      `bootstrap.servers=${kafka.addresses('SASL_SSL').join(',')}`,
+      'security.protocol=SASL_SSL',
+      'sasl.mechanism=SCRAM-SHA-512',
+      `sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="${username}" password="${password}";`,
+      `ssl.ca.location=${tls(kafka)}`,
+      'group.id=from-the-java-tools',
+      'acks=all',
+      '',
+    ].join('\n'),
+  )
+  const warning = new RegExp(
+    `: ${config.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: ignored, not connection settings: group.id, acks$`,
+  )
+  const created = await ok(['topics', 'create', topic, '--partitions', '2', '--command-config', config])
+  assert.match(created.stderr.trim(), warning)
+
+  const produced = await ok(
+    ['produce', '--topic', topic, '--key-separator', ':', '--command-config', config],
+    'k1:one\nk2:two\nk3:three\n',
+  )
+  const lines = produced.stderr.trim().split('\n')
+  assert.equal(lines.length, 2, produced.stderr)
+  assert.match(lines[0], /^kafka-wire produce: /)
+  assert.match(lines[0], warning)
+  assert.match(lines[1], /^produced 3 message\(s\) to /)
+
+  const consumed = await ok([
+    ...['consume', '--topic', topic, '--group', `${topic}-g`, '--from-beginning', '--max-messages', '3'],
+    ...['--format', 'json', '--timeout-ms', '30000', '--command-config', config],
+  ])
+  const got = consumed.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { key: string; value: string })
+    .map((m) => `${m.key}:${m.value}`)
+    .sort()
+  assert.deepEqual(got, ['k1:one', 'k2:two', 'k3:three'])
+  assert.match(consumed.stderr, /consumed 3 message\(s\)/)
+})
+
+test('SASL and TLS mistakes: a wrong password is one line and exit 1; bad options fail before connecting', async () => {
+  const kafka = await securedCluster()
+  if (!kafka) return
+  const { username, password } = kafka.users[0]
+  const wrong = `${password}-but-wrong-7c1e`
+  const sasl = ['--brokers', kafka.addresses('SASL_PLAINTEXT').join(','), '--security.protocol', 'SASL_PLAINTEXT']
+  const started = Date.now()
+  const line = await fails(
+    [
+      'topics',
+      'list',
+      ...sasl,
+      '--sasl.mechanism',
+      'SCRAM-SHA-512',
+      '--sasl.username',
+      username,
+      '--sasl.password',
+      wrong,
+    ],
+    1,
+    /^kafka-wire topics list: SCRAM-SHA-512 with .*authentication failed/,
+  )
+  assert.ok(!line.includes(wrong) && !line.includes(password), line)
+  assert.ok(Date.now() - started < 30_000, 'an authentication failure is not retried until a timeout')
+  // The same over SASL_SSL with the password from the environment, for a producer.
+  await fails(
+    [
+      ...['produce', '--topic', 'any', '--brokers', kafka.addresses('SASL_SSL').join(',')],
+      ...['--security.protocol', 'SASL_SSL', '--ssl.ca.location', tls(kafka), '--sasl.username', username],
+    ],
+    1,
+    /^kafka-wire produce: PLAIN with .*authentication failed/,
+    'x\n',
+    { KAFKA_SASL_PASSWORD: wrong },
+  )
+  // TLS without the test CA: the broker's certificate is not trusted.
+  await fails(
+    ['topics', 'list', '--brokers', kafka.addresses('SSL').join(','), '--security.protocol', 'SSL'],
+    1,
+    /^kafka-wire topics list: TLS with .* failed: .*certificate/,
+  )
+  // Before connecting: a SASL flag without a SASL protocol (usage, 2), a file naming a missing PEM file (1).
+  await fails(
+    ['groups', 'list', '--sasl.username', username],
+    2,
+    /^kafka-wire groups list: --sasl\.username needs --security\.protocol SASL_PLAINTEXT or SASL_SSL/,
+  )
+  const config = join(scratch, 'missing-ca.properties')
+  writeFileSync(config, `security.protocol=SSL\nssl.ca.location=${join(scratch, 'no-such-ca.pem')}\n`)
+  await fails(
+    ['consume', '--topic', 't', '--group', 'g', '--command-config', config],
+    1,
+    /missing-ca\.properties: ssl\.ca\.location .*no-such-ca\.pem: no such file/,
+  )
+  await fails(
+    ['topics', 'list', '--security.protocol', 'SASL_SSL', '--sasl.mechanism', 'GSSAPI'],
+    2,
+    /--sasl\.mechanism=GSSAPI: expected one of/,
+  )
+})
+
+function tls(kafka: Cluster): string {
+  return kafka.tls!.caPath
+}
+
 test('usage errors and help: exit 2 and one line; --help on every command and subcommand', async () => {
   const topic = topicName()
   await Promise.all([
@@ -481,11 +671,17 @@ test('usage errors and help: exit 2 and one line; --help on every command and su
     ['perf'],
     ['perf', 'produce'],
     ['perf', 'consume'],
+    ['switch'],
+    ['syslog'],
   ]
   const runs = await Promise.all(helps.map((h) => cli([...h, '--help'])))
   runs.forEach((r, i) => {
     assert.equal(r.code, 0, `${helps[i].join(' ')} --help: ${r.stderr}`)
     assert.match(r.stdout, /^usage: kafka-wire/, `${helps[i].join(' ')} --help`)
+    // Every command that connects lists the connection options (the overviews point to the subcommands').
+    const overview = helps[i].length === 0 || (helps[i].length === 1 && helps[i][0] === 'perf')
+    if (!overview)
+      assert.match(r.stdout, /--command-config FILE[\s\S]*--ssl\.ca\.location/, `${helps[i].join(' ')} --help`)
   })
 })
 

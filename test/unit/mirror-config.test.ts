@@ -11,8 +11,8 @@ import {
   loadConsumerConfig,
   loadProducerConfig,
   producerConfigFromSettings,
-} from '../../src/tools/mirror/client-settings.js'
-import { parseProperties, parseSettings } from '../../src/tools/mirror/config-file.js'
+} from '../../src/tools/client-settings.js'
+import { parseProperties, parseSettings } from '../../src/tools/config-file.js'
 import { MirrorMaker } from '../../src/tools/mirror/mirror-maker.js'
 import { runMirrorCommand } from '../../src/tools/mirror-cli.js'
 
@@ -130,7 +130,8 @@ test('producer settings: acks, compression, flush, idempotence, backoff', () => 
 test('security: SASL from sasl.jaas.config or sasl.username/password, TLS files, and mismatches', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kafka-wire-mirror-unit-'))
   try {
-    writeFileSync(join(dir, 'ca.pem'), 'CA')
+    const pem = '-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n'
+    writeFileSync(join(dir, 'ca.pem'), pem)
     const scram = consumerConfigFromSettings(
       parseProperties(
         [
@@ -147,7 +148,7 @@ test('security: SASL from sasl.jaas.config or sasl.username/password, TLS files,
     ).config
     assert.deepEqual({ ...scram.sasl }, { mechanism: 'SCRAM-SHA-512', username: 'alice', password: 's"cret' })
     const tls = scram.tls as { ca: Buffer; checkServerIdentity: () => undefined }
-    assert.equal(tls.ca.toString(), 'CA')
+    assert.equal(tls.ca.toString(), pem)
     assert.equal(typeof tls.checkServerIdentity, 'function')
     const plain = producerConfigFromSettings(
       parseProperties('bootstrap.servers=a:1\nsecurity.protocol=SASL_PLAINTEXT\nsasl.username=u\nsasl.password=p'),
@@ -159,7 +160,7 @@ test('security: SASL from sasl.jaas.config or sasl.username/password, TLS files,
     assert.equal(bare.config.tls, true)
     throwsConfig(
       () => producerConfigFromSettings(parseProperties('bootstrap.servers=a:1\nsasl.username=u'), 'p'),
-      /^p: sasl\.\* settings need security\.protocol=SASL_PLAINTEXT or SASL_SSL$/,
+      /^p: sasl\.username needs security\.protocol SASL_PLAINTEXT or SASL_SSL$/,
     )
     throwsConfig(
       () => producerConfigFromSettings(parseProperties('bootstrap.servers=a:1\nsecurity.protocol=SASL_SSL'), 'p'),
@@ -171,7 +172,16 @@ test('security: SASL from sasl.jaas.config or sasl.username/password, TLS files,
           parseProperties(`bootstrap.servers=a:1\nsecurity.protocol=SSL\nssl.ca.location=${join(dir, 'none.pem')}`),
           'p',
         ),
-      /^p: ssl\.ca\.location .*none\.pem/,
+      /^p: ssl\.ca\.location .*none\.pem: no such file$/,
+    )
+    writeFileSync(join(dir, 'ca.der'), Buffer.from([0x30, 0x82, 0x01, 0x0a]))
+    throwsConfig(
+      () =>
+        producerConfigFromSettings(
+          parseProperties(`bootstrap.servers=a:1\nsecurity.protocol=SSL\nssl.ca.location=${join(dir, 'ca.der')}`),
+          'p',
+        ),
+      /^p: ssl\.ca\.location .*ca\.der: not a PEM file/,
     )
   } finally {
     rmSync(dir, { recursive: true, force: true })

@@ -24,10 +24,10 @@ import { topicNameProblem } from '../../client/topics.js'
 import { connectionOptionsOf } from '../../network/cluster.js'
 import { ErrorCode, errorByCode } from '../../protocol/error-codes.js'
 import { type ErrorDetails, KafkaWireError } from '../../protocol/errors.js'
-import type { MirrorConsumerConfig, MirrorProducerConfig } from './client-settings.js'
+import type { MirrorConsumerConfig, MirrorProducerConfig } from '../client-settings.js'
 import { ProduceLane } from './produce-lane.js'
 
-export type { MirrorConsumerConfig, MirrorProducerConfig } from './client-settings.js'
+export type { MirrorConsumerConfig, MirrorProducerConfig } from '../client-settings.js'
 
 export interface MirrorMakerOptions {
   /** One consumer configuration per source cluster: brokers and groupId at least. */

@@ -3,7 +3,7 @@
 // the result is a flat map of setting names to values; what the names mean is client-settings.ts's business.
 
 import { readFileSync } from 'node:fs'
-import { ConfigError } from '../../client/errors.js'
+import { ConfigError } from '../client/errors.js'
 
 export type SettingValue = string | number | boolean
 

@@ -1,15 +1,19 @@
-// What the settings of a --consumer.config or --producer.config file mean: Java client names (bootstrap.servers,
-// group.id, linger.ms...), a few librdkafka and go_kafka_client spellings, and kafka-wire's own option names
-// (groupId, lingerMs is not one: see SETTINGS below). An unknown setting is a ConfigError naming the file and the
-// setting; Java settings that have no meaning here (serializers, enable.auto.commit) are ignored with a warning.
+// What the settings of a client configuration file mean: Java client names (bootstrap.servers, group.id,
+// linger.ms...), a few librdkafka and go_kafka_client spellings, and kafka-wire's own option names (groupId,
+// lingerMs is not one: see SETTINGS below). Read for the mirror maker's --consumer.config / --producer.config,
+// and for the connection part of every command's --command-config, where flags of the same names are a layer on
+// top of the file. An unknown setting is a ConfigError naming the file and the setting; Java settings that have no
+// meaning here (serializers, enable.auto.commit) are ignored with a warning.
 
 import { readFileSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls'
-import type { ConsumerConfig } from '../../client/consumer.js'
-import { ConfigError } from '../../client/errors.js'
-import type { Acks, ProducerConfig } from '../../client/producer.js'
-import type { SaslConfig } from '../../network/sasl.js'
-import type { CompressionName } from '../../protocol/compression.js'
+import type { ConsumerConfig } from '../client/consumer.js'
+import { ConfigError } from '../client/errors.js'
+import type { Acks, ProducerConfig } from '../client/producer.js'
+import type { ClusterOptions } from '../network/cluster.js'
+import type { SaslConfig } from '../network/sasl.js'
+import type { CompressionName } from '../protocol/compression.js'
 import { readSettingsFile, type Settings, type SettingValue } from './config-file.js'
 
 /** The consumer settings of one source cluster (the mirror maker chooses the subscription and the handler). */
@@ -48,28 +52,73 @@ export type MirrorProducerConfig = Omit<
 
 export interface LoadedConfig<T> {
   config: T
-  /** Settings that were ignored, one line each. */
+  /** What was ignored, a line each (for stderr). */
   warnings: string[]
+}
+
+/** How a client reaches the cluster: the part of a configuration every client (Admin, Producer, Consumer) takes. */
+export type ConnectionConfig = Pick<
+  ClusterOptions,
+  | 'clientId'
+  | 'tls'
+  | 'sasl'
+  | 'requestTimeoutMs'
+  | 'connectTimeoutMs'
+  | 'idleTimeoutMs'
+  | 'metadataMaxAgeMs'
+  | 'reconnectBackoff'
+  | 'allowAutoTopicCreation'
+> & { brokers?: string }
+
+/**
+ * Settings from one place: a file (messages name it and the setting) or command-line flags of the same dotted
+ * names (messages name the flag, `--sasl.username`). Later layers override earlier ones, setting by setting.
+ */
+export interface SettingsLayer {
+  settings: Settings
+  /** The file's path, or what to call the flags. */
+  source: string
+  flags?: boolean
+  /** The error for a bad setting of this layer. Default: a ConfigError. */
+  error?: (message: string) => Error
+}
+
+export interface ConnectionLoadOptions {
+  /**
+   * The SASL password when no layer gives one, and what to call it in messages (e.g. an environment variable).
+   * Read only when SASL is on, so a password lying around in the environment never makes a plaintext setup wrong.
+   */
+  passwordFallback?: { value: string | undefined; name: string }
 }
 
 type Kind = 'common' | 'consumer' | 'producer'
 
-interface Context {
-  source: string
+/** Where a value came from: a layer and the name it was given under. */
+interface Origin {
+  layer: SettingsLayer
   name: string
+}
+
+interface Security {
+  protocol?: string
+  mechanism?: string
+  username?: string
+  password?: string
+  tokenFile?: string
+  ca?: string
+  cert?: string
+  key?: string
+  keyPassword?: string
+  noHostnameCheck?: boolean
+  /** Where each of the above was last set. */
+  from: Partial<Record<Exclude<keyof Security, 'from'>, Origin>>
+}
+
+interface Context {
+  origin: Origin
   value: SettingValue
   /** Security settings, combined once every setting is read. */
-  security: {
-    protocol?: string
-    mechanism?: string
-    username?: string
-    password?: string
-    ca?: string
-    cert?: string
-    key?: string
-    keyPassword?: string
-    noHostnameCheck?: boolean
-  }
+  security: Security
 }
 
 type Target = Record<string, unknown>
@@ -83,8 +132,28 @@ interface Setting {
 
 // ------------------------------------------------------------------------------------------------ value parsers
 
-function bad(ctx: Context, why: string): ConfigError {
-  return new ConfigError(`${ctx.source}: ${ctx.name}=${String(ctx.value)}: ${why}`)
+/** `c.properties: sasl.username` for a file, `--sasl.username` for a flag. */
+function at(origin: Origin): string {
+  return origin.layer.flags ? `--${origin.name}` : `${origin.layer.source}: ${origin.name}`
+}
+
+/** A setting's name as the user of that layer writes it. */
+function named(layer: SettingsLayer, name: string): string {
+  return layer.flags ? `--${name}` : name
+}
+
+/** `c.properties: ` before a message about a file's settings; nothing for flags (which are named in it). */
+function prefix(layer: SettingsLayer): string {
+  return layer.flags ? '' : `${layer.source}: `
+}
+
+function failure(layer: SettingsLayer, message: string, cause?: unknown): Error {
+  if (layer.error) return layer.error(message)
+  return new ConfigError(message, cause === undefined ? {} : { cause })
+}
+
+function bad(ctx: Context, why: string): Error {
+  return failure(ctx.origin.layer, `${at(ctx.origin)}=${String(ctx.value)}: ${why}`)
 }
 
 function int(ctx: Context, min = 0, max = Number.MAX_SAFE_INTEGER): number {
@@ -135,6 +204,14 @@ const setIn =
     inner[prop] = parse(ctx)
   }
 
+/** A security setting: kept aside with its origin, combined with the others by applySecurity. */
+const secure =
+  <K extends Exclude<keyof Security, 'from'>>(field: K, parse: (ctx: Context) => Security[K]) =>
+  (_target: Target, ctx: Context): void => {
+    ctx.security[field] = parse(ctx)
+    ctx.security.from[field] = ctx.origin
+  }
+
 const ms = (ctx: Context) => int(ctx, 0, 2 ** 31 - 1)
 const positive = (ctx: Context) => int(ctx, 1)
 
@@ -173,28 +250,24 @@ const SETTINGS: Setting[] = [
   {
     kind: 'common',
     names: ['security.protocol'],
-    apply: (_t, ctx) => {
-      ctx.security.protocol = oneOf(ctx, {
-        plaintext: 'PLAINTEXT',
-        ssl: 'SSL',
-        sasl_plaintext: 'SASL_PLAINTEXT',
-        sasl_ssl: 'SASL_SSL',
-      })
-    },
+    apply: secure('protocol', (ctx) =>
+      oneOf(ctx, { plaintext: 'PLAINTEXT', ssl: 'SSL', sasl_plaintext: 'SASL_PLAINTEXT', sasl_ssl: 'SASL_SSL' }),
+    ),
   },
   {
     kind: 'common',
     names: ['sasl.mechanism', 'sasl.mechanisms'],
-    apply: (_t, ctx) => {
-      ctx.security.mechanism = oneOf(ctx, {
+    apply: secure('mechanism', (ctx) =>
+      oneOf(ctx, {
         plain: 'PLAIN',
         'scram-sha-256': 'SCRAM-SHA-256',
         'scram-sha-512': 'SCRAM-SHA-512',
-      })
-    },
+        oauthbearer: 'OAUTHBEARER',
+      }),
+    ),
   },
-  { kind: 'common', names: ['sasl.username'], apply: (_t, ctx) => void (ctx.security.username = str(ctx)) },
-  { kind: 'common', names: ['sasl.password'], apply: (_t, ctx) => void (ctx.security.password = String(ctx.value)) },
+  { kind: 'common', names: ['sasl.username'], apply: secure('username', str) },
+  { kind: 'common', names: ['sasl.password'], apply: secure('password', (ctx) => String(ctx.value)) },
   {
     kind: 'common',
     names: ['sasl.jaas.config'],
@@ -202,28 +275,26 @@ const SETTINGS: Setting[] = [
       const text = String(ctx.value)
       const user = /\busername\s*=\s*"((?:[^"\\]|\\.)*)"/.exec(text)
       const pass = /\bpassword\s*=\s*"((?:[^"\\]|\\.)*)"/.exec(text)
-      if (!user || !pass)
-        throw new ConfigError(`${ctx.source}: sasl.jaas.config: expected username="..." password="..."`)
+      if (!user || !pass) throw failure(ctx.origin.layer, `${at(ctx.origin)}: expected username="..." password="..."`)
       ctx.security.username = user[1].replace(/\\(.)/g, '$1')
       ctx.security.password = pass[1].replace(/\\(.)/g, '$1')
+      ctx.security.from.username = ctx.security.from.password = ctx.origin
     },
   },
-  { kind: 'common', names: ['ssl.ca.location'], apply: (_t, ctx) => void (ctx.security.ca = str(ctx)) },
-  { kind: 'common', names: ['ssl.certificate.location'], apply: (_t, ctx) => void (ctx.security.cert = str(ctx)) },
-  { kind: 'common', names: ['ssl.key.location'], apply: (_t, ctx) => void (ctx.security.key = str(ctx)) },
-  {
-    kind: 'common',
-    names: ['ssl.key.password'],
-    apply: (_t, ctx) => void (ctx.security.keyPassword = String(ctx.value)),
-  },
+  // Not a Java setting: the Java client gets tokens from a login callback class, which has no equivalent here.
+  { kind: 'common', names: ['sasl.oauthbearer.token.file'], apply: secure('tokenFile', str) },
+  { kind: 'common', names: ['ssl.ca.location'], apply: secure('ca', str) },
+  { kind: 'common', names: ['ssl.certificate.location'], apply: secure('cert', str) },
+  { kind: 'common', names: ['ssl.key.location'], apply: secure('key', str) },
+  { kind: 'common', names: ['ssl.key.password'], apply: secure('keyPassword', (ctx) => String(ctx.value)) },
   {
     kind: 'common',
     names: ['ssl.endpoint.identification.algorithm'],
-    apply: (_t, ctx) => {
+    apply: secure('noHostnameCheck', (ctx) => {
       const v = String(ctx.value).trim().toLowerCase()
       if (v !== '' && v !== 'none' && v !== 'https') throw bad(ctx, 'expected https, none or nothing')
-      ctx.security.noHostnameCheck = v !== 'https'
-    },
+      return v !== 'https'
+    }),
   },
   // consumer
   { kind: 'consumer', names: ['group.id', 'groupId'], apply: set('groupId', str) },
@@ -354,74 +425,173 @@ const IGNORED: Record<Exclude<Kind, 'common'>, Record<string, string>> = {
 const BY_NAME = new Map<string, Setting>()
 for (const s of SETTINGS) for (const n of s.names) BY_NAME.set(n, s)
 
-function applySettings(settings: Settings, source: string, kind: Exclude<Kind, 'common'>, target: Target): string[] {
+/** Settings a Java client knows and we do not read: what to give instead. */
+function unknownHint(name: string): string {
+  if (name.startsWith('ssl.truststore.') || name.startsWith('ssl.keystore.'))
+    return ' (Java key stores are not read: give ssl.ca.location, ssl.certificate.location and ssl.key.location as PEM files)'
+  return ''
+}
+
+/**
+ * Apply the layers' settings to `target`, in order. `kind` says which settings are expected: a consumer's or a
+ * producer's (then the other kind's are errors), or the connection's alone (then both kinds are ignored, with one
+ * warning line per layer: such files are often shared with the Java tools).
+ */
+function applySettings(
+  layers: readonly SettingsLayer[],
+  kind: Exclude<Kind, 'common'> | 'connection',
+  target: Target,
+  options: ConnectionLoadOptions = {},
+): string[] {
   const warnings: string[] = []
-  const security: Context['security'] = {}
-  for (const [name, value] of settings) {
-    if (name === 'zookeeper.connect')
-      throw new ConfigError(`${source}: zookeeper.connect: ZooKeeper is not supported, give bootstrap.servers`)
-    const setting = BY_NAME.get(name)
-    if (setting === undefined || (setting.kind !== 'common' && setting.kind !== kind)) {
-      const ignored = IGNORED[kind][name]
-      if (ignored !== undefined) {
-        warnings.push(`${source}: ${name} is ignored (${ignored})`)
-        continue
+  const security: Security = { from: {} }
+  for (const layer of layers) {
+    const skipped: string[] = []
+    for (const [name, value] of layer.settings) {
+      if (name === 'zookeeper.connect')
+        throw failure(layer, `${prefix(layer)}zookeeper.connect: ZooKeeper is not supported, give bootstrap.servers`)
+      const setting = BY_NAME.get(name)
+      if (setting === undefined || (setting.kind !== 'common' && setting.kind !== kind)) {
+        if (kind === 'connection') {
+          if (setting !== undefined || IGNORED.consumer[name] !== undefined || IGNORED.producer[name] !== undefined) {
+            skipped.push(name)
+            continue
+          }
+          throw failure(layer, `${prefix(layer)}unknown setting "${name}"${unknownHint(name)}`)
+        }
+        const ignored = IGNORED[kind][name]
+        if (ignored !== undefined) {
+          warnings.push(`${layer.source}: ${name} is ignored (${ignored})`)
+          continue
+        }
+        const other = setting !== undefined ? ` (a ${setting.kind} setting)` : unknownHint(name)
+        throw failure(layer, `${prefix(layer)}unknown ${kind} setting "${name}"${other}`)
       }
-      const other = setting !== undefined ? ` (a ${setting.kind} setting)` : ''
-      throw new ConfigError(`${source}: unknown ${kind} setting "${name}"${other}`)
+      setting.apply(target, { origin: { layer, name }, value, security })
     }
-    setting.apply(target, { source, name, value, security })
+    if (skipped.length > 0) warnings.push(`${layer.source}: ignored, not connection settings: ${skipped.join(', ')}`)
   }
-  applySecurity(security, source, target)
-  if (typeof target.brokers !== 'string' || target.brokers === '')
-    throw new ConfigError(`${source}: no bootstrap.servers`)
+  applySecurity(security, target, options)
   return warnings
 }
 
-function readPem(path: string, source: string, what: string): Buffer {
+function readPem(origin: Origin, path: string): Buffer {
+  let pem: Buffer
   try {
-    return readFileSync(path)
+    pem = readFileSync(path)
   } catch (err) {
-    throw new ConfigError(`${source}: ${what} ${path}: ${(err as Error).message}`, { cause: err })
+    const code = (err as NodeJS.ErrnoException).code
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a directory' : (err as Error).message
+    throw failure(origin.layer, `${at(origin)} ${path}: ${why}`, err)
   }
+  // Node takes PEM only; a DER file or a Java key store would fail later, in the handshake, with a vaguer error.
+  if (!pem.includes('-----BEGIN '))
+    throw failure(origin.layer, `${at(origin)} ${path}: not a PEM file (no -----BEGIN line)`)
+  return pem
 }
 
-function applySecurity(s: Context['security'], source: string, target: Target): void {
+function checkTokenFile(origin: Origin, path: string): void {
+  let token: string
+  try {
+    token = readFileSync(path, 'utf8')
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    throw failure(origin.layer, `${at(origin)} ${path}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`)
+  }
+  if (token.trim() === '') throw failure(origin.layer, `${at(origin)} ${path}: the file is empty`)
+}
+
+function applySecurity(s: Security, target: Target, options: ConnectionLoadOptions): void {
   const protocol = s.protocol ?? 'PLAINTEXT'
   const tlsOn = protocol === 'SSL' || protocol === 'SASL_SSL'
   const saslOn = protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL'
-  const tlsGiven = [s.ca, s.cert, s.key, s.keyPassword, s.noHostnameCheck].some((x) => x !== undefined)
-  const saslGiven = [s.mechanism, s.username, s.password].some((x) => x !== undefined)
-  if (tlsGiven && !tlsOn) throw new ConfigError(`${source}: ssl.* settings need security.protocol=SSL or SASL_SSL`)
-  if (saslGiven && !saslOn)
-    throw new ConfigError(`${source}: sasl.* settings need security.protocol=SASL_PLAINTEXT or SASL_SSL`)
+  const strayTls = (['ca', 'cert', 'key', 'keyPassword', 'noHostnameCheck'] as const).find((f) => s[f] !== undefined)
+  const straySasl = (['mechanism', 'username', 'password', 'tokenFile'] as const).find((f) => s[f] !== undefined)
+  if (strayTls !== undefined && !tlsOn) {
+    const o = s.from[strayTls]!
+    throw failure(o.layer, `${at(o)} needs ${named(o.layer, 'security.protocol')} SSL or SASL_SSL`)
+  }
+  if (straySasl !== undefined && !saslOn) {
+    const o = s.from[straySasl]!
+    throw failure(o.layer, `${at(o)} needs ${named(o.layer, 'security.protocol')} SASL_PLAINTEXT or SASL_SSL`)
+  }
   if (tlsOn) {
     const tls: TlsConnectionOptions = {}
-    if (s.ca !== undefined) tls.ca = readPem(s.ca, source, 'ssl.ca.location')
-    if (s.cert !== undefined) tls.cert = readPem(s.cert, source, 'ssl.certificate.location')
-    if (s.key !== undefined) tls.key = readPem(s.key, source, 'ssl.key.location')
+    if (s.ca !== undefined) tls.ca = readPem(s.from.ca!, s.ca)
+    if (s.cert !== undefined) tls.cert = readPem(s.from.cert!, s.cert)
+    if (s.key !== undefined) tls.key = readPem(s.from.key!, s.key)
     if (s.keyPassword !== undefined) tls.passphrase = s.keyPassword
     if (s.noHostnameCheck) tls.checkServerIdentity = () => undefined
-    if ((tls.cert === undefined) !== (tls.key === undefined))
-      throw new ConfigError(`${source}: give both ssl.certificate.location and ssl.key.location, or neither`)
+    if ((tls.cert === undefined) !== (tls.key === undefined)) {
+      const layer = (s.from.cert ?? s.from.key)!.layer
+      throw failure(
+        layer,
+        `${prefix(layer)}give both ${named(layer, 'ssl.certificate.location')} and ${named(layer, 'ssl.key.location')}, or neither`,
+      )
+    }
     target.tls = Object.keys(tls).length > 0 ? tls : true
   }
   if (saslOn) {
-    if (s.username === undefined || s.password === undefined)
-      throw new ConfigError(`${source}: ${protocol} needs sasl.username and sasl.password (or sasl.jaas.config)`)
-    const sasl: SaslConfig = {
-      mechanism: (s.mechanism ?? 'PLAIN') as 'PLAIN',
-      username: s.username,
-      password: s.password,
+    // security.protocol is set (the default is PLAINTEXT), so it has an origin.
+    const o = s.from.protocol!
+    const mechanism = s.mechanism ?? 'PLAIN'
+    if (mechanism === 'OAUTHBEARER') {
+      const m = s.from.mechanism!
+      if (s.tokenFile === undefined)
+        throw failure(m.layer, `${at(m)}=OAUTHBEARER needs ${named(m.layer, 'sasl.oauthbearer.token.file')}`)
+      checkTokenFile(s.from.tokenFile!, s.tokenFile)
+      const path = s.tokenFile
+      // Read at every authentication, so a token refreshed in the file is picked up when the session is renewed.
+      target.sasl = { mechanism, token: async () => (await readFile(path, 'utf8')).trim() } satisfies SaslConfig
+      return
     }
-    target.sasl = sasl
+    const password = s.password ?? options.passwordFallback?.value
+    if (s.username === undefined || password === undefined) {
+      const or = [o.layer.flags ? undefined : 'sasl.jaas.config', options.passwordFallback?.name].filter(Boolean)
+      throw failure(
+        o.layer,
+        `${at(o)}=${protocol} needs ${named(o.layer, 'sasl.username')} and ${named(o.layer, 'sasl.password')}` +
+          (or.length > 0 ? ` (or ${or.join(', or ')})` : ''),
+      )
+    }
+    target.sasl = { mechanism: mechanism as 'PLAIN', username: s.username, password } satisfies SaslConfig
   }
+}
+
+/**
+ * The connection part of client settings (bootstrap.servers, client.id, security.protocol, sasl.*, ssl.*,
+ * timeouts), layer over layer; consumer and producer settings are ignored with a warning. The files are read
+ * here (PEM files, an OAUTHBEARER token file), so a bad one is an error before anything connects.
+ */
+export function connectionConfigFromLayers(
+  layers: readonly SettingsLayer[],
+  options: ConnectionLoadOptions = {},
+): LoadedConfig<ConnectionConfig> {
+  const target: Target = {}
+  const warnings = applySettings(layers, 'connection', target, options)
+  return { config: target as ConnectionConfig, warnings }
+}
+
+/** The connection part of one file's settings (see connectionConfigFromLayers). */
+export function connectionConfigFromSettings(settings: Settings, source: string): LoadedConfig<ConnectionConfig> {
+  return connectionConfigFromLayers([{ settings, source }])
+}
+
+/** The connection settings of a client properties (or JSON) file, e.g. one written for kafka-topics.sh. */
+export function loadConnectionConfig(path: string): LoadedConfig<ConnectionConfig> {
+  return connectionConfigFromSettings(readSettingsFile(path), path)
+}
+
+function requireBrokers(target: Target, source: string): void {
+  if (typeof target.brokers !== 'string' || target.brokers === '')
+    throw new ConfigError(`${source}: no bootstrap.servers`)
 }
 
 /** The consumer settings of a --consumer.config file (properties or JSON); group.id is required. */
 export function consumerConfigFromSettings(settings: Settings, source: string): LoadedConfig<MirrorConsumerConfig> {
   const target: Target = {}
-  const warnings = applySettings(settings, source, 'consumer', target)
+  const warnings = applySettings([{ settings, source }], 'consumer', target)
+  requireBrokers(target, source)
   if (typeof target.groupId !== 'string' || target.groupId === '') throw new ConfigError(`${source}: no group.id`)
   return { config: target as MirrorConsumerConfig, warnings }
 }
@@ -429,7 +599,8 @@ export function consumerConfigFromSettings(settings: Settings, source: string): 
 /** The producer settings of a --producer.config file (properties or JSON). */
 export function producerConfigFromSettings(settings: Settings, source: string): LoadedConfig<MirrorProducerConfig> {
   const target: Target = {}
-  const warnings = applySettings(settings, source, 'producer', target)
+  const warnings = applySettings([{ settings, source }], 'producer', target)
+  requireBrokers(target, source)
   return { config: target as MirrorProducerConfig, warnings }
 }
 
