@@ -3,7 +3,7 @@ import { backoffDelay } from '../network/backoff.js'
 import type { Cluster } from '../network/cluster.js'
 import { ErrorCode, isFatal, KafkaError, needsMetadataRefresh } from '../protocol/error-codes.js'
 import { KafkaWireError } from '../protocol/errors.js'
-import { Fetch, type FetchPartitionData, type FetchRequest } from '../protocol/fetch.js'
+import { Fetch, type FetchPartitionData, type FetchRequest, type FetchResponse } from '../protocol/fetch.js'
 import {
   type DecodeRecordBatchesOptions,
   decodeRecordBatchAt,
@@ -12,6 +12,7 @@ import {
   scanRecordBatches,
   type TaggedRecord,
 } from '../protocol/record-batch.js'
+import { FetchSession, isSessionError } from './fetch-session.js'
 import { EARLIEST, LATEST, listOffsets } from './list-offset.js'
 import type { Meter, MetricsRegistry, Timer } from './metrics.js'
 
@@ -149,6 +150,8 @@ export class Fetcher extends EventEmitter {
   private readonly retryAfter = new Map<PartitionState, { until: number; attempts: number }>()
   private order: PartitionState[] = []
   private cursor = 0
+  /** The fetch session with each leader (KIP-227). */
+  private readonly sessions = new Map<number, FetchSession>()
   /** Resets asked for and not yet sent (see reset). */
   private resets: PendingReset[] = []
   /** Scratch array of decodeNext. */
@@ -410,48 +413,58 @@ export class Fetcher extends EventEmitter {
 
   private fetchFrom(leader: number, states: PartitionState[]): void {
     this.inflight.add(leader)
-    const topics = new Map<
-      string,
-      { topic: string; topicId?: string; partitions: FetchRequest['topics'][0]['partitions'] }
-    >()
-    for (const s of states) {
-      let t = topics.get(s.topic)
-      if (!t)
-        topics.set(
-          s.topic,
-          (t = { topic: s.topic, topicId: this.cluster.topics.get(s.topic)?.topicId, partitions: [] }),
-        )
-      t.partitions.push({
+    let session = this.sessions.get(leader)
+    if (session === undefined) this.sessions.set(leader, (session = new FetchSession()))
+    const built = session.build(
+      states.map((s) => ({
+        topic: s.topic,
+        topicId: this.cluster.topics.get(s.topic)?.topicId,
         partition: s.partition,
         fetchOffset: s.position!,
-        partitionMaxBytes: this.options.partitionMaxBytes,
-      })
-    }
+        maxBytes: this.options.partitionMaxBytes,
+      })),
+    )
     const request: FetchRequest = {
       replicaId: -1,
       maxWaitMs: this.options.maxWaitMs,
       minBytes: this.options.minBytes,
       maxBytes: this.options.maxBytes,
       isolationLevel: this.options.isolationLevel === 'read_committed' ? 1 : 0,
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: [...topics.values()],
-      forgottenTopicsData: [],
+      sessionId: built.sessionId,
+      sessionEpoch: built.sessionEpoch,
+      topics: built.topics,
+      forgottenTopicsData: built.forgottenTopicsData,
       rackId: this.options.rackId ?? '',
     }
-    const sent = new Map(states.map((s) => [key(s.topic, s.partition), s.position]))
-    this.fetchOnce(leader, request, sent).catch(() => {})
+    this.fetchOnce(leader, session, request, built.offsets).catch(() => {})
   }
 
-  private async fetchOnce(leader: number, request: FetchRequest, sent: Map<string, bigint | null>): Promise<void> {
+  /**
+   * One fetch from a leader. `sent` holds the fetch offset the broker uses for every partition of the session
+   * (named in this request or not): data for a partition whose position moved since (a seek) is stale.
+   */
+  private async fetchOnce(
+    leader: number,
+    session: FetchSession,
+    request: FetchRequest,
+    sent: Map<string, bigint>,
+  ): Promise<void> {
     const started = this.m !== null ? performance.now() : 0
     let buffered = false
     try {
       const c = await this.cluster.connection(leader, 'fetch')
-      const response = await c.request(Fetch, request, { timeoutMs: this.options.maxWaitMs + 30_000 })
+      let response: FetchResponse
+      try {
+        response = await c.request(Fetch, request, { timeoutMs: this.options.maxWaitMs + 30_000 })
+      } catch (err) {
+        session.failed()
+        throw err
+      }
+      session.answered(response.errorCode, response.sessionId)
       this.failures = 0
       if (this.m !== null) this.m.latency.update(performance.now() - started)
-      if (response.errorCode !== 0) throw new KafkaError(response.errorCode)
+      // The broker lost the session (evicted, restarted) or a topic was recreated: the next fetch is a full one.
+      if (response.errorCode !== 0 && !isSessionError(response.errorCode)) throw new KafkaError(response.errorCode)
       for (const t of response.responses) {
         const topic = t.topic || this.cluster.topicNamesById.get(t.topicId) || ''
         for (const p of t.partitions) {

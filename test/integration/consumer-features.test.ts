@@ -257,6 +257,34 @@ test('reset policy: the partitions of an assignment share one ListOffsets; an ou
   await s.close()
 })
 
+test('fetch sessions: once caught up, a fetch names no partition; new messages still arrive', async () => {
+  const topic = await topicWith(20, 40)
+  const fetches: number[] = []
+  const onRequest = (m: unknown) => {
+    const r = m as { api: string; bytes: number }
+    if (r.api === 'Fetch') fetches.push(r.bytes)
+  }
+  diagnostics.subscribe('kafka-wire:request', onRequest)
+  const seen: bigint[] = []
+  const c = consumer({ groupId: name('g-session'), topics: [topic], handler: (m) => void seen.push(m.offset) })
+  try {
+    await c.start()
+    await until(() => seen.length >= 40, 10_000, 'the 40 messages')
+    // Long polls of 500 ms while nothing comes: incremental requests naming nothing.
+    const caughtUp = fetches.length
+    await new Promise((r) => setTimeout(r, 1600))
+    const idle = fetches.slice(caughtUp + 1)
+    assert.ok(idle.length >= 2, `idle fetches: ${idle.length}`)
+    // The first request names the 20 partitions; an idle one only the session (and the empty lists).
+    assert.ok(Math.max(...idle) * 4 < fetches[0], `first ${fetches[0]} bytes, idle ${idle.join(', ')}`)
+    await fill(topic, 40, 40)
+    await until(() => seen.length >= 80, 10_000, 'the next 40 messages through the session')
+  } finally {
+    diagnostics.unsubscribe('kafka-wire:request', onRequest)
+  }
+  await c.close()
+})
+
 test('dead-letter topic: the failed message goes there with its key, value, headers, timestamp and the error; processing goes on', async () => {
   const topic = await topicWith(1, 20)
   const dlq = await topicWith(1, 0, 'dlq')
