@@ -313,12 +313,16 @@ interface Task<M> {
   readonly lanes: Lane<M>[]
   readonly messages: M[]
   attempt: number
-  /** Ends the attempt in progress as failed with this reason (and aborts its signal). */
-  abort: ((reason: unknown) => void) | null
+  /** Resolves the attempt awaiting its handler's promise (null when none is); see #awaitAttempt. */
+  attemptEnd: ((result: AttemptFailure | null) => void) | null
+  /** When that attempt started (for its timer). */
+  attemptStarted: number
   /** The context of the attempt in progress (its signal is aborted when the task is abandoned). */
   context: AttemptContext | null
   /** Cancels a backoff wait. */
   wake: (() => void) | null
+  /** When the attempt awaiting its promise times out (clock ms); see #watchDeadline. */
+  deadline: number
   /** Abandoned: no more attempts, no report. */
   abandoned: boolean
   /** Its messages were taken off the pending count (settled or abandoned). */
@@ -402,9 +406,11 @@ function newTask<M>(part: PartitionState<M>): Task<M> {
     lanes: [],
     messages: [],
     attempt: 0,
-    abort: null,
+    attemptEnd: null,
+    attemptStarted: 0,
     context: null,
     wake: null,
+    deadline: 0,
     abandoned: false,
     retired: false,
   }
@@ -477,6 +483,9 @@ export class WorkerManager<M extends WorkerMessage = WorkerMessage> extends Even
   #syncBudget = SYNC_BUDGET
   /** The partition of the last push. */
   #lastPart: PartitionState<M> | null = null
+  /** Attempts awaiting their promise under a deadline, and the timer of the earliest (see #watchDeadline). */
+  readonly #watched = new Set<Task<M>>()
+  #deadlineTimer: unknown = null
   /** The task whose first attempt is running synchronously (at most one: #schedule does not nest). */
   #inline: Task<M> | null = null
   /** A finished single-message task kept for the next one (most tasks end synchronously). */
@@ -682,6 +691,11 @@ export class WorkerManager<M extends WorkerMessage = WorkerMessage> extends Even
     const revokes: Promise<void>[] = []
     for (const part of this.#allParts()) revokes.push(this.#revoke(part, mode))
     this.#closing = Promise.all(revokes).then(() => {
+      // Nothing is in flight any more: the deadline timer must not keep the process up.
+      if (this.#deadlineTimer !== null && this.#watched.size === 0) {
+        this.#clock.clearTimeout(this.#deadlineTimer)
+        this.#deadlineTimer = null
+      }
       this.#endIterator()
     })
     this.#endIterator()
@@ -866,7 +880,6 @@ export class WorkerManager<M extends WorkerMessage = WorkerMessage> extends Even
     task.messages.pop()
     task.lanes.pop()
     task.attempt = 0
-    task.abort = null
     task.context = null
     task.wake = null
     task.abandoned = false
@@ -1003,7 +1016,7 @@ export class WorkerManager<M extends WorkerMessage = WorkerMessage> extends Even
       this.#untimed--
       started = this.#clock.now()
     }
-    return this.#awaitAttempt(task, context, promise, started)
+    return this.#awaitAttempt(task, promise, started)
   }
 
   /** Records an attempt's time, counting with it the attempts left untimed since the last one (SAMPLE_EVERY). */
@@ -1017,55 +1030,86 @@ export class WorkerManager<M extends WorkerMessage = WorkerMessage> extends Even
     }
   }
 
-  #awaitAttempt(
-    task: Task<M>,
-    context: AttemptContext,
-    promise: PromiseLike<void>,
-    started: number,
-  ): Promise<AttemptFailure | null> {
-    const batch = this.#batchHandler !== undefined
-    const clock = this.#clock
-    const metrics = this.#m
-    return new Promise<AttemptFailure | null>((resolve) => {
-      let done = false
-      let timer: unknown = null
-      const end = (result: AttemptFailure | null) => {
-        if (done) return
-        done = true
-        if (timer !== null) clock.clearTimeout(timer)
-        task.abort = null
-        task.context = null
-        if (metrics !== null) this.#timeAttempt(metrics, batch, started)
-        resolve(result)
-      }
-      // Timeout and abandon end the attempt here and now, and abort the signal if the handler took it.
-      task.abort = (reason: unknown) => {
-        if (done) return
-        context.abort(reason)
-        end({ error: reason })
-      }
-      if (this.#taskTimeoutMs > 0) {
-        timer = clock.setTimeout(() => {
-          timer = null
-          if (done) return
-          metrics?.timeouts.inc()
-          const first = task.messages[0]
-          task.abort?.(
-            new WorkerError('ERR_TASK_TIMEOUT', `attempt ${task.attempt} timed out after ${this.#taskTimeoutMs} ms`, {
-              retriable: true,
-              topic: first.topic,
-              partition: first.partition,
-              offset: first.offset,
-            }),
-          )
-        }, this.#taskTimeoutMs)
-      }
-      // A resolution or rejection after the abort is ignored (`end` runs once).
-      promise.then(
-        () => end(OK),
-        (err: unknown) => end({ error: err }),
-      )
+  /**
+   * Waits for a handler's promise, bounded by taskTimeoutMs and ended early by an abandon (#abortAttempt). The
+   * attempt's state lives on the task, not in closures: one promise and two small callbacks per attempt.
+   */
+  #awaitAttempt(task: Task<M>, promise: PromiseLike<void>, started: number): Promise<AttemptFailure | null> {
+    const attempt = task.attempt
+    const result = new Promise<AttemptFailure | null>((resolve) => {
+      task.attemptEnd = resolve
     })
+    task.attemptStarted = started
+    if (this.#taskTimeoutMs > 0) this.#watchDeadline(task, this.#m !== null ? started : this.#clock.now())
+    // A resolution or rejection after the attempt ended (timeout, abandon) is ignored.
+    promise.then(
+      () => this.#endAttempt(task, attempt, OK),
+      (error: unknown) => this.#endAttempt(task, attempt, { error }),
+    )
+    return result
+  }
+
+  #endAttempt(task: Task<M>, attempt: number, result: AttemptFailure | null): void {
+    const resolve = task.attemptEnd
+    if (resolve === null || task.attempt !== attempt) return
+    task.attemptEnd = null
+    this.#watched.delete(task)
+    task.context = null
+    if (this.#m !== null) this.#timeAttempt(this.#m, this.#batchHandler !== undefined, task.attemptStarted)
+    resolve(result)
+  }
+
+  /** Ends the attempt awaiting its promise as failed with `reason`, aborting its signal; false if none is. */
+  #abortAttempt(task: Task<M>, reason: unknown): boolean {
+    if (task.attemptEnd === null) return false
+    task.context?.abort(reason)
+    this.#endAttempt(task, task.attempt, { error: reason })
+    return true
+  }
+
+  /**
+   * Attempts awaiting a promise are watched by one timer, armed for the earliest deadline, instead of a timer
+   * each: at most `concurrency` attempts are watched, and deadlines come in start order. The timer is let go
+   * when it finds nothing to watch, or on close. It does not keep the process up: a handler's promise that
+   * waits on nothing alive (no socket, no timer) ends with the process, as any such promise does, unprocessed
+   * and uncommitted.
+   */
+  #watchDeadline(task: Task<M>, now: number): void {
+    task.deadline = now + this.#taskTimeoutMs
+    this.#watched.add(task)
+    if (this.#deadlineTimer === null) this.#armDeadline(task.deadline, now)
+  }
+
+  #armDeadline(at: number, now: number): void {
+    const timer = this.#clock.setTimeout(() => this.#deadlinesDue(), Math.max(0, at - now))
+    // It may outlive the work it watches (it is not cleared as each attempt ends): it must not keep the process up.
+    ;(timer as { unref?: () => void }).unref?.()
+    this.#deadlineTimer = timer
+  }
+
+  #deadlinesDue(): void {
+    this.#deadlineTimer = null
+    const now = this.#clock.now()
+    let next = Number.POSITIVE_INFINITY
+    for (const task of [...this.#watched]) {
+      if (task.deadline > now) {
+        if (task.deadline < next) next = task.deadline
+        continue
+      }
+      this.#watched.delete(task)
+      this.#m?.timeouts.inc()
+      const first = task.messages[0]
+      this.#abortAttempt(
+        task,
+        new WorkerError('ERR_TASK_TIMEOUT', `attempt ${task.attempt} timed out after ${this.#taskTimeoutMs} ms`, {
+          retriable: true,
+          topic: first.topic,
+          partition: first.partition,
+          offset: first.offset,
+        }),
+      )
+    }
+    if (next !== Number.POSITIVE_INFINITY) this.#armDeadline(next, now)
   }
 
   #wait(task: Task<M>, ms: number): Promise<void> {
@@ -1295,8 +1339,7 @@ export class WorkerManager<M extends WorkerMessage = WorkerMessage> extends Even
     })
     // An attempt awaiting its promise ends now; one abandoned from inside its synchronous handler call only
     // sees its signal aborted (and is not reported).
-    if (task.abort !== null) task.abort(reason)
-    else task.context?.abort(reason)
+    if (!this.#abortAttempt(task, reason)) task.context?.abort(reason)
     task.wake?.()
   }
 

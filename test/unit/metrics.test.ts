@@ -348,7 +348,7 @@ test('hot paths allocate nothing: counter, meter, histogram, timer on the defaul
   assert.equal(failing, [], `collections during ${N} updates: ${JSON.stringify(counts)}`)
 })
 
-test('coarse clock: read once per synchronous job', async () => {
+test('coarse clock: a cached time, refreshed by a timer while read, let go when not', async () => {
   const clock = fakeClock()
   let reads = 0
   const coarse = new MetricsClock(() => {
@@ -361,8 +361,16 @@ test('coarse clock: read once per synchronous job', async () => {
   assert.is(coarse.exact(), first + 1000)
   assert.is(reads, 2)
   await Promise.resolve()
+  assert.is(coarse.read(), first, 'not a microtask any more')
+  await new Promise((r) => setTimeout(r, 60))
+  // Refreshed while read: the time moved on.
   assert.is(coarse.read(), first + 1000)
-  assert.is(reads, 3)
+  // Not read for a whole refresh interval: let go, and the next read reads the clock itself.
+  await new Promise((r) => setTimeout(r, 80))
+  const before = reads
+  clock.advance(7)
+  assert.is(coarse.read(), first + 1007)
+  assert.is(reads, before + 1)
   // Not coarse: every read reads.
   const exact = new MetricsClock(clock.now)
   assert.not.ok(exact.coarse)

@@ -1129,4 +1129,46 @@ test('synchronous handler: a lane runs at most 64 messages in a row; a pause fro
   assert.is(order.filter(([p]) => p === 1).length, 20)
 })
 
+test('timeout: attempts in flight together each time out at their own deadline (one shared timer)', async () => {
+  const clock = new FakeClock()
+  const metrics = new MetricsRegistry({ now: () => clock.now() })
+  const finishFast = gate()
+  const manager = new WorkerManager<Msg>({
+    clock,
+    metrics,
+    concurrency: 3,
+    taskTimeoutMs: 100,
+    maxRetries: 0,
+    handler: (m) => (m.partition === 2 ? finishFast.promise : new Promise<void>(() => {})),
+    onFailedAttempt: () => 'commit-and-continue',
+  })
+  const { settled } = record(manager)
+  manager.push(msg(0, 0))
+  await clock.advance(30)
+  manager.push(msg(1, 0))
+  manager.push(msg(2, 0))
+  await clock.advance(10)
+  finishFast.resolve()
+  await clock.advance(59) // t = 99
+  assert.equal(
+    settled.map((x) => x.partition),
+    [2],
+  )
+  await clock.advance(1) // t = 100: the first one's deadline
+  assert.equal(
+    settled.map((x) => x.partition),
+    [2, 0],
+  )
+  await clock.advance(29) // t = 129
+  assert.is(settled.length, 2)
+  await clock.advance(1) // t = 130
+  assert.equal(
+    settled.map((x) => x.partition),
+    [2, 0, 1],
+  )
+  assert.is((metrics.get('consumer.worker.timeouts') as { count: number }).count, 2)
+  assert.is(clock.timers.size, 0, 'no timer left once nothing is in flight')
+  await manager.close()
+})
+
 test.run()
