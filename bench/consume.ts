@@ -24,7 +24,7 @@ import { Admin } from '../src/client/admin.js'
 import { Producer } from '../src/client/producer.js'
 import type { ConsumeAdapter, ConsumeResult, ConsumeSpec } from './peers/consume-common.js'
 import { payload } from './peers/produce-common.js'
-import { childMain, median, runInChild, runOptions, type SideBySideClient } from './side-by-side.js'
+import { childMain, median, runInChild, runOptions, type SideBySideClient, targetLines } from './side-by-side.js'
 import type { BenchContext, BenchRow, BenchSuite } from './types.js'
 
 const thisFile = fileURLToPath(import.meta.url)
@@ -185,18 +185,9 @@ const suite: BenchSuite = {
 
 /** The consumer issue's targets, from the rows of this run. */
 function summarize(ctx: BenchContext, rows: BenchRow[]): void {
-  const targets: Record<string, number> = { kafkajs: 3, platformatic: 1.5, confluent: 1, java: 0.8 }
   ctx.log('targets (kafka-wire msgs/s over the peer, per scenario), and kafka-wire peak RSS vs reservoir + baseline:')
-  for (const scenario of [...new Set(rows.map((r) => r.scenario))]) {
-    const ours = rows.find((r) => r.scenario === scenario && r.client === 'kafka-wire')
-    if (!ours?.msgsPerSec) continue
-    const parts: string[] = []
-    for (const [peer, want] of Object.entries(targets)) {
-      const theirs = rows.find((r) => r.scenario === scenario && r.client === peer)
-      if (!theirs?.msgsPerSec) continue
-      const x = ours.msgsPerSec / theirs.msgsPerSec
-      parts.push(`${peer} ${x.toFixed(2)}x (>= ${want}x ${x >= want ? 'met' : 'MISSED'})`)
-    }
+  for (const { scenario, ours, parts } of targetLines(rows)) {
+    if (!ours.msgsPerSec) continue
     const mem =
       ours.rssMb === undefined
         ? ''

@@ -39,7 +39,7 @@
 import { fileURLToPath } from 'node:url'
 import { Admin } from '../src/client/admin.js'
 import type { Adapter, ChildResult, LatencySpec, Spec, ThroughputSpec } from './peers/produce-common.js'
-import { childMain, median, runInChild, runOptions, type SideBySideClient } from './side-by-side.js'
+import { childMain, median, runInChild, runOptions, type SideBySideClient, targetLines } from './side-by-side.js'
 import type { BenchContext, BenchRow, BenchSuite } from './types.js'
 
 const thisFile = fileURLToPath(import.meta.url)
@@ -160,24 +160,12 @@ const suite: BenchSuite = {
 
 /** The producer issue's targets, from the rows of this run. */
 function summarize(ctx: BenchContext, rows: BenchRow[]): void {
-  const targets: Record<string, number> = { kafkajs: 3, platformatic: 1.5, confluent: 1, java: 0.8 }
   ctx.log('targets (kafka-wire produce() msgs/s over the peer, per throughput scenario):')
-  for (const scenario of [...new Set(rows.map((r) => r.scenario))]) {
-    const ours = rows.find((r) => r.scenario === scenario && r.client === 'kafka-wire')
-    if (!ours) continue
-    const parts: string[] = []
-    for (const [peer, want] of Object.entries(targets)) {
-      const theirs = rows.find((r) => r.scenario === scenario && r.client === peer)
-      if (!theirs) continue
-      if (ours.msgsPerSec !== undefined && theirs.msgsPerSec) {
-        const x = ours.msgsPerSec / theirs.msgsPerSec
-        parts.push(`${peer} ${x.toFixed(2)}x (>= ${want}x ${x >= want ? 'met' : 'MISSED'})`)
-      } else if (ours.p99Ms !== undefined && theirs.p99Ms !== undefined) {
-        parts.push(`${peer} p99 ${theirs.p99Ms.toFixed(2)} vs ours ${ours.p99Ms.toFixed(2)} ms`)
-      }
-    }
-    ctx.log(`  ${scenario}: ${parts.join('; ')}`)
-  }
+  const latency = (ours: BenchRow, theirs: BenchRow, peer: string) =>
+    ours.p99Ms !== undefined && theirs.p99Ms !== undefined
+      ? `${peer} p99 ${theirs.p99Ms.toFixed(2)} vs ours ${ours.p99Ms.toFixed(2)} ms`
+      : null
+  for (const { scenario, parts } of targetLines(rows, latency)) ctx.log(`  ${scenario}: ${parts.join('; ')}`)
 }
 
 export default suite

@@ -3,7 +3,7 @@
 // client's run in a child process of its own (so its peak RSS is its own), and medians.
 import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import type { BenchContext } from './types.js'
+import type { BenchContext, BenchRow } from './types.js'
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url))
 
@@ -124,4 +124,36 @@ export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
   const mid = sorted.length >> 1
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
+
+/** The issues' targets: kafka-wire msgs/s over each peer's, at least this much. */
+export const TARGETS: Readonly<Record<string, number>> = { kafkajs: 3, platformatic: 1.5, confluent: 1, java: 0.8 }
+
+/**
+ * For each scenario of `rows` with a kafka-wire row: the rows compared, one part per peer with a row (its ratio
+ * against the target when both have msgs/s, else what `other` says of the pair), for one log line each.
+ */
+export function targetLines(
+  rows: BenchRow[],
+  other: (ours: BenchRow, theirs: BenchRow, peer: string) => string | null = () => null,
+): Array<{ scenario: string; ours: BenchRow; parts: string[] }> {
+  const out: Array<{ scenario: string; ours: BenchRow; parts: string[] }> = []
+  for (const scenario of [...new Set(rows.map((r) => r.scenario))]) {
+    const ours = rows.find((r) => r.scenario === scenario && r.client === 'kafka-wire')
+    if (!ours) continue
+    const parts: string[] = []
+    for (const [peer, want] of Object.entries(TARGETS)) {
+      const theirs = rows.find((r) => r.scenario === scenario && r.client === peer)
+      if (!theirs) continue
+      if (ours.msgsPerSec !== undefined && theirs.msgsPerSec) {
+        const x = ours.msgsPerSec / theirs.msgsPerSec
+        parts.push(`${peer} ${x.toFixed(2)}x (>= ${want}x ${x >= want ? 'met' : 'MISSED'})`)
+      } else {
+        const said = other(ours, theirs, peer)
+        if (said !== null) parts.push(said)
+      }
+    }
+    out.push({ scenario, ours, parts })
+  }
+  return out
 }
