@@ -228,6 +228,10 @@ export class GroupMembership extends EventEmitter {
         await sleep(backoffDelay(attempt++, { baseMs: 100, maxMs: 5000 }))
       }
     }
+    // Stopped before the first assignment (close() during the first join, whose request then failed with the
+    // closing connection): start() resolves, with nothing assigned, rather than waiting forever.
+    this.firstAssignment?.resolve()
+    this.firstAssignment = null
   }
 
   private async ensureCoordinator(): Promise<Connection> {
@@ -401,8 +405,11 @@ export class GroupMembership extends EventEmitter {
       if (!assignor)
         throw new GroupError('ERR_CONFIG', `the group chose assignor ${joined.protocolName}, which this member lacks`)
       const topics = new Set(joined.members.flatMap((m) => m.topics))
-      this.cluster.addTopics(topics)
-      await this.cluster.refresh()
+      // Partition counts from metadata: fetched now unless a topic is new to it or it is over a second old (the
+      // consumer refreshed it just before joining; a later partition change triggers a rejoin anyway).
+      const added = this.cluster.addTopics(topics)
+      const known = [...topics].every((t) => this.cluster.topics.get(t)?.errorCode === 0)
+      if (added || !known || Date.now() - this.cluster.updatedAt > 1000) await this.cluster.refresh()
       const partitionsPerTopic = new Map<string, number>()
       for (const t of topics) {
         const info = this.cluster.topics.get(t)
