@@ -265,8 +265,14 @@ test('kill -9 of the group coordinator, then of a partition leader, under load: 
       ['--bootstrap-server', brokers, '--election-type', 'PREFERRED', '--all-topic-partitions'],
       { timeoutMs: 120_000 },
     )
-    const after = (await admin.metadata([topic]))[0].partitions.map((p) => p.leader)
-    const moved = after.flatMap((l, p) => (l !== before[p] ? [p] : []))
+    // The brokers learn of the election from the metadata log a moment later: wait until one says so.
+    let after = before
+    let moved: number[] = []
+    for (let deadline = Date.now() + 10_000; moved.length === 0 && Date.now() < deadline; ) {
+      await sleep(100)
+      after = (await admin.metadata([topic]))[0].partitions.map((p) => p.leader)
+      moved = after.flatMap((l, p) => (l !== before[p] ? [p] : []))
+    }
     // Replicas are spread so that each node is the first replica of some partitions.
     assert.ok(moved.length > 0, `leaders ${before} -> ${after}; election: ${election.stdout}${election.stderr}`)
     assert.ok(
